@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
 
 PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _LETTER = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -164,7 +163,7 @@ class Chord:
     tones: tuple[int, ...]
     degree: int = 0
 
-    @cached_property
+    @property
     def pcs(self) -> frozenset[int]:
         return frozenset(self.tones)
 

@@ -1,0 +1,243 @@
+"""`segue` — the command line.
+
+User errors (a bad spec, a missing file, an unknown mood) print one clear message and exit
+with status 2; they never print a traceback. Heavy modules are imported inside commands so
+`segue --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+app = typer.Typer(
+    name="segue", help="Adaptive, AI-generated music for games, film and media.",
+    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+class UserError(Exception):
+    """Anything the user can fix: printed as one line, exit status 2."""
+
+
+def _user_error_types() -> tuple[type[BaseException], ...]:
+    from segue.audio import AudioError
+    from segue.compose.affect import MoodError
+    from segue.pipeline import OutputError
+    from segue.spec import SpecError
+    from segue.style import StyleError
+
+    types: list[type[BaseException]] = [UserError, SpecError, AudioError, StyleError, MoodError, OutputError]
+    try:
+        from segue.evaluate import EvaluationError as EvalError
+
+        types.append(EvalError)
+    except ImportError:  # pragma: no cover - evaluate is part of the package
+        pass
+    return tuple(types)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator:
+    """A rich progress bar; yields a ``(done, total)`` callback."""
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as prog:
+        task = prog.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            prog.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _load_spec(spec: Optional[Path]):
+    from segue.spec import default_spec, load_spec
+
+    return load_spec(spec) if spec is not None else default_spec()
+
+
+def _affect(spec_obj, mood: Optional[str], valence: Optional[float], arousal: Optional[float],
+            intensity: Optional[float]):
+    from segue.compose.affect import Affect, mood_to_affect
+
+    if mood is not None and any(v is not None for v in (valence, arousal, intensity)):
+        raise UserError("give --mood or --valence/--arousal/--intensity, not both")
+    if mood is not None:
+        return mood_to_affect(mood)
+    if any(v is not None for v in (valence, arousal, intensity)):
+        m = spec_obj.mood
+        vals = {"valence": valence, "arousal": arousal, "intensity": intensity}
+        for name, v in vals.items():
+            if v is not None and not (v == v):  # NaN
+                raise UserError(f"--{name} must be a number, got NaN")
+        if valence is not None and not -1.0 <= valence <= 1.0:
+            raise UserError(f"--valence must be between -1 and 1, got {valence}")
+        for name in ("arousal", "intensity"):
+            v = vals[name]
+            if v is not None and not 0.0 <= v <= 1.0:
+                raise UserError(f"--{name} must be between 0 and 1, got {v}")
+        return Affect(
+            m.valence if valence is None else valence,
+            m.arousal if arousal is None else arousal,
+            m.intensity if intensity is None else intensity,
+        )
+    return None
+
+
+@app.command()
+def compose(
+    out_path: Path = typer.Option(..., "--out", "-o", help="Output file: .mid, .musicxml, .wav or .flac."),
+    spec: Optional[Path] = typer.Option(None, "--spec", "-s", help="Score spec (YAML). Default: the embedded spec."),
+    mood: Optional[str] = typer.Option(None, "--mood", "-m", help='Mood in words, e.g. "tense suspense".'),
+    valence: Optional[float] = typer.Option(None, help="Valence -1 (negative) .. 1 (positive)."),
+    arousal: Optional[float] = typer.Option(None, help="Arousal 0 (calm) .. 1 (excited)."),
+    intensity: Optional[float] = typer.Option(None, help="Intensity 0 .. 1 (layers, loudness, tension)."),
+    bars: Optional[int] = typer.Option(None, "--bars", "-b", help="Length in bars (default 16)."),
+    seconds: Optional[float] = typer.Option(None, "--seconds", help="Length in seconds (rounded up to whole bars)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the spec's seed)."),
+    stems: Optional[Path] = typer.Option(None, "--stems", help="Also write one audio file per layer into this folder."),
+    soundfont: Optional[Path] = typer.Option(None, "--soundfont", help="A .sf2 file (default: the bundled GM font)."),
+) -> None:
+    """Compose a piece from a spec or a mood; the output kind follows the extension."""
+    from segue import pipeline
+
+    spec_obj = _load_spec(spec)
+    affect = _affect(spec_obj, mood, valence, arousal, intensity)
+    kind = pipeline.output_kind(out_path)
+    if seed is not None and seed < 0:
+        raise UserError(f"--seed must be ≥ 0, got {seed}")
+    t0 = time.perf_counter()
+    if kind == "audio":
+        with progress_bar("rendering") as cb:
+            r = pipeline.render(spec_obj, bars=bars, seconds=seconds, seed=seed, affect=affect,
+                                soundfont=soundfont, progress=cb)
+        written = pipeline.write_rendered(r, out_path, stems)
+        perf = r.performance
+    else:
+        if stems is not None:
+            raise UserError("--stems needs an audio output (.wav or .flac)")
+        with progress_bar("composing") as cb:
+            perf = pipeline.compose(spec_obj, bars=bars, seconds=seconds, seed=seed, affect=affect, progress=cb)
+        written = [pipeline.write_performance(perf, out_path)]
+    dt = time.perf_counter() - t0
+    out.print(f"[green]wrote[/green] {written[0]}  ({len(perf.bars)} bars, {perf.seconds:.1f} s, "
+              f"{perf.home_key.name()}, seed {perf.seed}, {dt:.1f} s)")
+    for p in written[1:]:
+        out.print(f"      {p}")
+
+
+@app.command()
+def render(
+    midi: Path = typer.Argument(..., help="A Standard MIDI file."),
+    out_path: Path = typer.Option(..., "--out", "-o", help="Output .wav or .flac."),
+    soundfont: Optional[Path] = typer.Option(None, "--soundfont", help="A .sf2 file (default: the bundled GM font)."),
+) -> None:
+    """Render a MIDI file through Segue's synthesizer and mix bus."""
+    from segue.audio import render_midi_file
+
+    if out_path.suffix.lower() not in (".wav", ".flac"):
+        raise UserError(f"don't know how to write {out_path.name!r}: use .wav or .flac")
+    report = render_midi_file(midi, out_path, soundfont=soundfont)
+    out.print(f"[green]wrote[/green] {out_path}" + (f"  {report}" if report else ""))
+
+
+@app.command()
+def train(
+    source: Optional[Path] = typer.Argument(None, help="Folder of MIDI/MusicXML/ABC files (default: the music21 corpus)."),
+    out_path: Path = typer.Option(..., "--out", "-o", help="Where to write the trained style model."),
+    workers: int = typer.Option(2, help="Parallel worker processes."),
+    limit: Optional[int] = typer.Option(None, help="Use at most this many files (quick experiments)."),
+) -> None:
+    """Train a style model (melody, rhythm, harmony) from a corpus or your own files."""
+    from segue.style import train as train_style
+
+    if source is not None and not source.is_dir():
+        raise UserError(f"{source}: not a folder")
+    t0 = time.perf_counter()
+    with progress_bar("training") as cb:
+        model = train_style(source, out_path, workers=workers, progress=cb, limit=limit)
+    out.print(f"[green]wrote[/green] {out_path}  (model {model.id}, {time.perf_counter() - t0:.0f} s)")
+
+
+@app.command(name="eval")
+def eval_cmd(
+    pieces: int = typer.Option(60, "--pieces", "-n", help="Generated pieces per comparison."),
+    bars: int = typer.Option(16, help="Bars per generated piece."),
+    seed: int = typer.Option(0, help="Base seed."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the numbers as JSON."),
+) -> None:
+    """Print QUALITY.md §1–3: constraints, plausibility vs. baselines, control response."""
+    from segue.evaluation_run import run_eval
+
+    with progress_bar("evaluating") as cb:
+        result = run_eval(pieces=pieces, bars=bars, seed=seed, progress=cb)
+    out.print(result.renderable())
+    if json_out is not None:
+        json_out.write_text(result.to_json(), encoding="utf-8")
+        out.print(f"[green]wrote[/green] {json_out}")
+
+
+@app.command()
+def demo(
+    out_dir: Path = typer.Option(Path("segue-demo"), "--out", "-o", help="Folder for the showcase."),
+    bars: int = typer.Option(16, help="Bars per piece."),
+) -> None:
+    """Render a showcase from the example specs: WAV, MIDI, MusicXML and stems."""
+    from segue.demo import run_demo
+
+    t0 = time.perf_counter()
+    with progress_bar("demo") as cb:
+        rows = run_demo(out_dir, bars=bars, progress=cb)
+    table = Table(title=f"Segue demo — {out_dir}", show_lines=False)
+    for col in ("piece", "key", "tempo", "bars", "seconds", "files"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["piece"], r["key"], f'{r["tempo"]:.0f}', str(r["bars"]), f'{r["seconds"]:.1f}',
+                      "\n".join(str(p) for p in r["files"]))
+    out.print(table)
+    out.print(f"[green]done[/green] in {time.perf_counter() - t0:.1f} s — open the .wav files, or the .mid/.musicxml in your DAW")
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into one clear line and exit status 2."""
+    try:
+        errors = _user_error_types()
+    except Exception:  # pragma: no cover - a broken install should still show its error
+        errors = (UserError,)
+    try:
+        app(standalone_mode=False)
+    except errors as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
+        sys.exit(2)
+    except FileNotFoundError as exc:
+        err.print(f"[red]error:[/red] file not found: {exc.filename or exc}", highlight=False)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors come through here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,382 @@
+"""The composer: a multi-layer arrangement written bar by bar, planned phrase by phrase.
+
+At each phrase start it fixes a plan — the key, a chord progression with a cadence (learned
+harmony), the phrase's form (statement / development / contrast / restatement of the theme)
+and an ostinato figure. Each bar is then realised with the musical state *of that bar*, so a
+control that moves during a phrase changes density, dynamics and register bar by bar while
+the phrase still makes sense as a phrase.
+
+Rules are hard: every pitched note comes from the key's scale degrees and each layer's
+range is a mask while sampling; :func:`check_bar` re-verifies this and raises
+:class:`RuleViolation` (a bug, never a user error) if anything slipped through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from segue.compose import melody as mel
+from segue.compose.harmony import ChordSlot, chords_per_bar, plan_phrase, slot_offsets
+from segue.compose.parts import (
+    BarContext, melody_notes, write_bass, write_counter, write_drone, write_ostinato, write_pad, write_percussion,
+)
+from segue.compose.random import rng_for
+from segue.compose.state import MusicalState
+from segue.music import Chord, Key, Meter, Note
+
+ROLES = ("melody", "counter", "harmony", "bass", "percussion", "ostinato", "drone")
+PHRASE_KINDS = ("statement", "development", "contrast", "restatement")
+_RECIPES = {
+    "statement": ["T0", "T1", "T2", "C"],
+    "development": ["S0", "S0b", "F1", "C"],
+    "contrast": ["N", "Nseq", "N2", "C"],
+    "restatement": ["T0o", "T1", "N", "C"],
+}
+
+
+class RuleViolation(AssertionError):
+    """A generated note broke a spec rule (key, range). Always a bug in Segue, never the user's fault."""
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """The composer's view of one layer of the spec."""
+
+    name: str
+    role: str
+    low: int = 0
+    high: int = 127
+    program: int = 0
+    bank: int = 0
+    is_drums: bool = False
+    density: float = 1.0
+    enter: float = 0.0
+    gain_db: float = 0.0
+    pan: float = 0.0
+
+
+@dataclass(slots=True)
+class BarMusic:
+    """One composed bar: where it starts, its harmony, and every layer's notes (absolute ticks)."""
+
+    index: int
+    start: int
+    meter: Meter
+    tempo: float
+    key: Key
+    chords: tuple[tuple[int, Chord], ...]
+    notes: dict[str, list[Note]]
+    state: MusicalState
+    phrase_index: int
+    bar_in_phrase: int
+    phrase_kind: str
+
+    @property
+    def length(self) -> int:
+        return self.meter.ticks_per_bar
+
+    @property
+    def end(self) -> int:
+        return self.start + self.meter.ticks_per_bar
+
+
+@dataclass(slots=True)
+class _Phrase:
+    index: int
+    key: Key
+    kind: str
+    slots: list[ChordSlot]
+    recipes: list[str]
+    cadence: str
+    seq_step: int
+    ostinato_pattern: int
+    start_bar: int = 0
+    length: int = 4
+    fresh: dict[str, mel.Motif] = field(default_factory=dict)
+
+
+def theme_to_bars(theme: list[Note], home: Key, meter: Meter) -> list[mel.Motif]:
+    """Cut a theme (notes in the home key) into motif bars of absolute diatonic degrees of the home key.
+
+    Absolute indices carry over between keys and modes (index 35 is the tonic of octave 4 in any
+    key), so restating the theme in another key keeps its shape and its rough register.
+    """
+    if not theme:
+        return []
+    bar = meter.ticks_per_bar
+    first = min(n.start for n in theme)
+    bars: dict[int, mel.Motif] = {}
+    for n in sorted(theme):
+        rel = n.start - first
+        b, on = divmod(rel, bar)
+        deg = home.degree_of(n.pitch)
+        if deg is None:  # tolerated chromatic note: use the scale degree just below
+            deg = home.degree_of(n.pitch - 1) or 0
+        dur = min(n.duration, bar - on)
+        bars.setdefault(b, []).append(mel.MotifNote(on, dur, deg))
+    last = max(bars)
+    return [bars.get(i, []) for i in range(last + 1)]
+
+
+class Composer:
+    """Writes the next bar of every layer from a :class:`MusicalState` (and its own memory).
+
+    ``style`` is a learned :class:`segue.style.StyleModel`. ``themes`` maps theme name → notes
+    in the home key; ``theme_layer`` maps theme name → the layer that states it.
+    """
+
+    def __init__(
+        self,
+        parts: list[Part],
+        style: object,
+        *,
+        seed: int,
+        home_key: Key,
+        meter: Meter,
+        phrase_bars: int = 4,
+        themes: dict[str, list[Note]] | None = None,
+        theme_layer: dict[str, str] | None = None,
+    ) -> None:
+        if not parts:
+            raise ValueError("an arrangement needs at least one layer")
+        self.parts = parts
+        self.style = style
+        self.seed = int(seed)
+        self.home_key = home_key
+        self.meter = meter
+        self.phrase_bars = phrase_bars
+        self.themes = {name: theme_to_bars(notes, home_key, meter) for name, notes in (themes or {}).items()}
+        leads = [p for p in parts if p.role == "melody"]
+        self.default_lead = leads[0].name if leads else None
+        self.theme_layer = dict(theme_layer or {})
+        self.bar_index = 0
+        self.tick = 0
+        self._phrase: _Phrase | None = None
+        self._phrase_count = 0
+        self.ending_at: int | None = None
+        """Index of the piece's last bar, if known: the last phrase is shortened to cadence there."""
+        self._memory: dict[str, dict] = {p.name: {} for p in parts}
+        self._prev_degree: int | None = None
+        self._self_theme: list[mel.Motif] = []
+
+    # ------------------------------------------------------------------ planning
+    def _theme_bars(self, state: MusicalState) -> list[mel.Motif]:
+        if state.theme and state.theme in self.themes:
+            return self.themes[state.theme]
+        if self.themes:
+            return next(iter(self.themes.values()))
+        return self._self_theme
+
+    def _lead_for(self, state: MusicalState) -> str | None:
+        name = state.theme or (next(iter(self.themes)) if self.themes else None)
+        return self.theme_layer.get(name, self.default_lead) if name else self.default_lead
+
+    def _plan(self, state: MusicalState) -> _Phrase:
+        index = self._phrase_count
+        self._phrase_count += 1
+        length = self.phrase_bars
+        final_phrase = False
+        if self.ending_at is not None:
+            remaining = self.ending_at - self.bar_index + 1
+            if remaining <= self.phrase_bars + 1:
+                # the piece ends inside this phrase (a lone bar left over joins it): close with a full cadence
+                length, final_phrase = max(remaining, 1), True
+        rng = rng_for(self.seed, index, "phrase", "plan")
+        kind = PHRASE_KINDS[index % len(PHRASE_KINDS)]
+        theme = self._theme_bars(state)
+        if not theme and kind in ("statement", "restatement", "development"):
+            kind = "contrast" if index % 2 == 0 else kind
+        key = state.key
+        cadence = "authentic" if index % 2 == 1 or length >= 8 or final_phrase else "half"
+        recipes = list(_RECIPES[kind])
+        if length == 2:
+            recipes = [recipes[0], "C"]
+        elif length == 8:
+            nxt = PHRASE_KINDS[(index + 1) % len(PHRASE_KINDS)]
+            recipes = recipes[:3] + ["Chalf"] + _RECIPES["development" if nxt == "statement" else nxt][:3] + ["C"]
+        elif length != 4:
+            body = recipes[:-1] * (length // 3 + 1)
+            recipes = body[: length - 1] + ["C"]
+        # chords that fit the theme's strong beats where the theme is stated verbatim
+        per_bar = chords_per_bar(self.meter, state.density)
+        offsets = slot_offsets(self.meter, per_bar)
+        strong_pcs: dict[tuple[int, int], set[int]] = {}
+        tpb = self.meter.ticks_per_beat
+        strong = {b * tpb for b in self.meter.strong_beats}
+        for b, r in enumerate(recipes):
+            if r.startswith("T") and theme:
+                tb = int(r[1]) if len(r) > 1 and r[1].isdigit() else 0
+                if tb < len(theme):
+                    for n in theme[tb]:
+                        if n.onset in strong or n.duration >= 2 * tpb:
+                            off = max(o for o in offsets if o <= n.onset)
+                            strong_pcs.setdefault((b, off), set()).add(key.pitch_of_degree(n.degree) % 12)
+        slots = plan_phrase(
+            rng, self.style.harmony, key, self.meter, length, density=state.density,
+            tension=state.tension, cadence=cadence, prev_degree=self._prev_degree, theme_strong_pcs=strong_pcs,
+        )
+        self._prev_degree = slots[-1].chord.degree
+        seq_step = int(rng.choice([-2, -1, 1, 2, 3]))
+        return _Phrase(index, key, kind, slots, recipes, cadence, seq_step, int(rng.integers(64)),
+                       start_bar=self.bar_index, length=length)
+
+    # ------------------------------------------------------------------ writing
+    def compose_bar(self, state: MusicalState) -> BarMusic:
+        """Write the next bar for every active layer and advance."""
+        if self._phrase is None or self.bar_index - self._phrase.start_bar >= self._phrase.length:
+            self._phrase = self._plan(state)
+        ph = self._phrase
+        bip = self.bar_index - ph.start_bar
+        key = ph.key
+        chords = tuple((s.offset, s.chord) for s in ph.slots if s.bar == bip)
+        ctx = BarContext(
+            seed=self.seed, index=self.bar_index, bar_in_phrase=bip, phrase_bars=ph.length,
+            start=self.tick, meter=self.meter, key=key, chords=chords, state=state,
+        )
+        notes: dict[str, list[Note]] = {}
+        lead = self._lead_for(state)
+        active = self.active_layers(state)
+        melody_line: list[Note] = []
+        # the lead first: the counter-melody listens to it
+        order = sorted(self.parts, key=lambda p: (p.name != lead, p.role != "melody"))
+        for part in order:
+            if part.name not in active:
+                notes[part.name] = []
+                continue
+            d = max(0.0, min(1.0, state.density * part.density))
+            mem = self._memory[part.name]
+            if part.role == "percussion" or part.is_drums:
+                out = write_percussion(ctx, part.name, d * state.percussion * (0.5 + 0.5 * state.intensity) + 0.15 * state.intensity)
+            elif part.role == "melody":
+                out = self._write_melody(ctx, part, d, mem, ph, state)
+                if part.name == lead or not melody_line:
+                    melody_line = out
+            elif part.role == "counter":
+                out = write_counter(ctx, part.name, part.low, part.high, d, melody_line, mem)
+            elif part.role == "bass":
+                out = write_bass(ctx, part.name, part.low, part.high, d)
+            elif part.role == "harmony":
+                out = write_pad(ctx, part.name, part.low, part.high, d, mem)
+            elif part.role == "ostinato":
+                out = write_ostinato(ctx, part.name, part.low, part.high, d, ph.ostinato_pattern)
+            elif part.role == "drone":
+                out = write_drone(ctx, part.name, part.low, part.high, d)
+            else:  # validated earlier; defensive
+                raise ValueError(f"unknown role {part.role!r} for layer {part.name!r}")
+            notes[part.name] = out
+        bar = BarMusic(
+            index=self.bar_index, start=self.tick, meter=self.meter, tempo=state.tempo, key=key, chords=chords,
+            notes=notes, state=state, phrase_index=ph.index, bar_in_phrase=bip, phrase_kind=ph.kind,
+        )
+        check_bar(bar, self.parts)
+        self.bar_index += 1
+        self.tick += self.meter.ticks_per_bar
+        return bar
+
+    def active_layers(self, state: MusicalState) -> set[str]:
+        if state.layers is not None:
+            return {p.name for p in self.parts if p.name in state.layers}
+        return {p.name for p in self.parts if p.enter <= state.intensity + 1e-9}
+
+    def _write_melody(self, ctx: BarContext, part: Part, density: float, mem: dict, ph: _Phrase,
+                      state: MusicalState) -> list[Note]:
+        key = ctx.key
+        bounds = mel.degree_bounds(key, part.low, part.high)
+        lo, hi = bounds
+        centre = int(round(lo + (hi - lo) * (0.5 + 0.35 * state.register)))
+        recipe = ph.recipes[ctx.bar_in_phrase]
+        rng = ctx.rng(part.name, "melody")
+        chord_at = ctx.chord_at()
+        theme = self._theme_bars(state)
+        last = mem.get("degree", centre)
+        prev_steps = mem.get("steps", [])
+        articulation = 0.95 - 0.25 * state.density
+        motif: mel.Motif | None = None
+        verbatim = False
+
+        def theme_bar(i: int) -> mel.Motif | None:
+            return list(theme[i]) if i < len(theme) and theme[i] else None
+
+        def fresh(tag: str) -> mel.Motif:
+            if tag not in ph.fresh:
+                r = mel.rhythm_bar(rng, self.style.rhythm, self.meter, density, articulation=articulation)
+                ph.fresh[tag] = mel.pitch_line(
+                    rng, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
+                    bounds=bounds, center=centre, tension=state.tension,
+                )
+            return ph.fresh[tag]
+
+        if recipe.startswith("C"):
+            final = frozenset({0, 2}) if recipe == "C" and ph.cadence == "authentic" else frozenset({4, 1})
+            if recipe == "C" and ph.cadence == "authentic":
+                final = frozenset({0})
+            r = mel.rhythm_bar(rng, self.style.rhythm, self.meter, density * 0.8, articulation=articulation, end_long=True)
+            motif = mel.pitch_line(
+                rng, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
+                bounds=bounds, center=centre, tension=state.tension, final_degrees=final,
+            )
+        elif recipe in ("T0", "T1", "T2", "T0o"):
+            i = int(recipe[1])
+            motif = theme_bar(i)
+            if motif is not None:
+                verbatim = recipe != "T0o"
+                if recipe == "T0o":
+                    motif = mel.ornament(rng, motif, self.meter)
+        elif recipe in ("S0", "S0b"):
+            base = theme_bar(0)
+            if base is not None:
+                motif = mel.sequence(base, ph.seq_step * (2 if recipe == "S0b" else 1))
+        elif recipe == "F1":
+            base = theme_bar(1) or theme_bar(0)
+            if base is not None:
+                motif = mel.fragment(base, self.meter.ticks_per_bar) if rng.random() < 0.5 else mel.invert(base)
+        elif recipe == "Nseq":
+            motif = mel.sequence(fresh("N"), ph.seq_step)
+        if motif is None:
+            motif = fresh(recipe if recipe in ("N", "N2") else f"N:{recipe}")
+        if not verbatim and not recipe.startswith("C"):
+            motif = mel.fit_density(rng, motif, self.meter, density)
+            motif = mel.snap_to_chords(motif, chord_at, self.meter, bounds)
+        motif = _place_near(motif, last, centre, bounds)
+        if not self.themes and len(self._self_theme) < 2 and ph.index == 0 and not recipe.startswith("C"):
+            # with no theme in the spec, the opening bars become the piece's own theme to develop later
+            # (absolute diatonic indices carry over between keys: index 35 is the tonic of octave 4 in any key)
+            self._self_theme.append(list(motif))
+        if motif:
+            mem["steps"] = [b.degree - a.degree for a, b in zip(motif, motif[1:])][-2:]
+            mem["degree"] = motif[-1].degree
+        return melody_notes(ctx, motif, key)
+
+
+def _place_near(motif: mel.Motif, last: int, centre: int, bounds: tuple[int, int]) -> mel.Motif:
+    """Octave placement of recalled material: close to the previous note and the register centre, inside the range."""
+    if not motif:
+        return motif
+    lo, hi = bounds
+    best = None
+    for shift in (-21, -14, -7, 0, 7, 14, 21):
+        degs = [n.degree + shift for n in motif]
+        out_of_range = sum(1 for d in degs if d < lo or d > hi)
+        mean = sum(degs) / len(degs)
+        cost = out_of_range * 10 + abs(degs[0] - last) * 0.6 + abs(mean - centre) * 0.5
+        if best is None or cost < best[0]:
+            best = (cost, shift)
+    shifted = mel.sequence(motif, best[1]) if best[1] else motif
+    return mel.clamp_to_bounds(shifted, bounds)
+
+
+def check_bar(bar: BarMusic, parts: list[Part]) -> None:
+    """Re-verify the hard rules on a composed bar (key and range for pitched layers)."""
+    by_name = {p.name: p for p in parts}
+    pcs = bar.key.pitch_classes
+    for name, notes in bar.notes.items():
+        part = by_name[name]
+        if part.is_drums or part.role == "percussion":
+            continue
+        for n in notes:
+            if n.pitch % 12 not in pcs:
+                raise RuleViolation(f"bar {bar.index + 1} layer {name}: pitch {n.pitch} not in {bar.key}")
+            if not part.low <= n.pitch <= part.high:
+                raise RuleViolation(f"bar {bar.index + 1} layer {name}: pitch {n.pitch} outside {part.low}..{part.high}")
+            if n.start < bar.start or n.start >= bar.end:
+                raise RuleViolation(f"bar {bar.index + 1} layer {name}: note at tick {n.start} outside the bar")

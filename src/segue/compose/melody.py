@@ -1,0 +1,283 @@
+"""Melody: learned rhythm and interval models, shaped into motifs that develop.
+
+A melody here is built from *motif bars*: a bar of (onset, duration, scale-degree) notes.
+Fresh material comes from the learned style model (rhythm cells per beat, diatonic steps
+with order-2 context), sampled under hard constraints (the layer's range and the key: every
+candidate is a scale degree, and degrees outside the range get zero weight). Development
+comes from classical operations on motifs — sequence, inversion, rhythmic variation,
+fragmentation, ornament — so phrases repeat and vary at the 2/4/8-bar level instead of
+wandering like a random walk.
+
+Degrees are *absolute diatonic indices* of a key (see :meth:`segue.music.Key.degree_of`), so
+moving a motif to another key or mode keeps its shape and stays in that key by construction.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from segue.compose.random import pick
+from segue.music import Chord, Key, Meter
+
+STEPS = np.arange(-7, 8)
+
+
+@dataclass(frozen=True, slots=True)
+class MotifNote:
+    """A note of a motif bar: onset and duration in ticks from the bar start, absolute diatonic degree."""
+
+    onset: int
+    duration: int
+    degree: int
+
+
+Motif = list[MotifNote]
+
+
+def degree_bounds(key: Key, low: int, high: int) -> tuple[int, int]:
+    """Lowest and highest diatonic index of ``key`` whose pitch lies in [low, high]."""
+    lo = next(key.degree_of(p) for p in range(low, high + 1) if key.contains(p))
+    hi = next(key.degree_of(p) for p in range(high, low - 1, -1) if key.contains(p))
+    return lo, hi
+
+
+def chord_degrees(chord: Chord) -> frozenset[int]:
+    """Scale degrees (0..6) of a diatonic chord's tones."""
+    return frozenset((chord.degree + k) % 7 for k in range(0, 2 * len(chord.tones), 2))
+
+
+def target_onsets_per_beat(density: float) -> float:
+    return 0.45 + 2.4 * density
+
+
+def rhythm_bar(
+    rng: np.random.Generator,
+    rhythm: object,
+    meter: Meter,
+    density: float,
+    *,
+    articulation: float = 0.92,
+    end_long: bool = False,
+) -> list[tuple[int, int]]:
+    """Onsets and durations for one bar, drawn from the learned beat-cell model.
+
+    The learned cell probabilities are tilted towards cells with more or fewer onsets by
+    ``density``: the model keeps its idiom (which rhythms are natural), the control sets how
+    busy it is. ``end_long`` asks for a held note at the end of the bar (a cadence).
+    """
+    compound = meter.compound
+    cells = rhythm.cells(compound)
+    counts = np.array([len(c) for c in cells], dtype=float)
+    target = target_onsets_per_beat(density)
+    tilt = np.exp(-1.1 * np.abs(counts - target)) * np.exp(0.9 * (density - 0.5) * counts)
+    tpb = meter.ticks_per_beat
+    onsets: list[int] = []
+    prev: tuple[int, ...] | None = None
+    beats = meter.beats_per_bar
+    for beat in range(beats):
+        if end_long and beat >= max(1, beats - (2 if beats >= 4 else 1)):
+            break
+        p = np.asarray(rhythm.cell_probs(compound, prev, beat), dtype=float) * tilt
+        if beat == 0:
+            # a bar of melody starts with a note on the downbeat more often than not
+            p = p * np.array([3.0 if (c and c[0] == 0) else 0.4 for c in cells])
+        cell = cells[pick(rng, p)]
+        onsets.extend(beat * tpb + slot * tpb // 12 for slot in cell)
+        prev = cell
+    if not onsets:
+        onsets = [0]
+    bar = meter.ticks_per_bar
+    out: list[tuple[int, int]] = []
+    for i, on in enumerate(onsets):
+        nxt = onsets[i + 1] if i + 1 < len(onsets) else bar
+        gap = nxt - on
+        if i + 1 == len(onsets) and not end_long:
+            gap = min(gap, 2 * tpb)
+        dur = gap if (end_long and i + 1 == len(onsets)) else max(int(gap * articulation), 30)
+        out.append((on, dur))
+    return out
+
+
+def pitch_line(
+    rng: np.random.Generator,
+    melody: object,
+    key: Key,
+    meter: Meter,
+    rhythm: list[tuple[int, int]],
+    chord_at: "ChordLookup",
+    *,
+    start: int,
+    prev_steps: list[int],
+    bounds: tuple[int, int],
+    center: int,
+    tension: float,
+    final_degrees: frozenset[int] | None = None,
+) -> Motif:
+    """Scale degrees for a rhythm, sampled from the learned step model under hard constraints.
+
+    Weights: learned P(step | two previous steps) × zero outside the range × a gentle pull
+    towards the register centre × chord-tone preference on strong beats (strength learned) ×
+    a tension-dependent appetite for leaps. ``final_degrees`` forces the last note onto one of
+    those scale degrees (a cadence).
+    """
+    lo, hi = bounds
+    ct_pref = float(getattr(melody, "chord_tone_on_strong_beat", 0.7))
+    ct_boost = 1.0 + 8.0 * ct_pref
+    leap = np.exp(0.12 * (tension - 0.35) * np.abs(STEPS))
+    tpb = meter.ticks_per_beat
+    strong = {b * tpb for b in meter.strong_beats}
+    cur = start
+    steps = list(prev_steps[-2:])
+    out: Motif = []
+    for i, (on, dur) in enumerate(rhythm):
+        cand = cur + STEPS
+        p = np.asarray(melody.step_probs(steps), dtype=float) * leap
+        p = p * ((cand >= lo) & (cand <= hi))
+        dist = np.abs(cand - center)
+        p = p * np.exp(-0.18 * np.maximum(dist - 4, 0))
+        chord = chord_at(on)
+        cds = chord_degrees(chord)
+        is_ct = np.array([(c % 7) in cds for c in cand])
+        if on in strong or on % tpb == 0 and dur >= tpb:
+            p = p * np.where(is_ct, ct_boost, 1.0)
+        if final_degrees is not None and i == len(rhythm) - 1:
+            p = p * np.array([(c % 7) in final_degrees for c in cand])
+            p = p * np.exp(-0.5 * np.abs(STEPS))  # approach the goal by step
+        if not p.sum() > 0:
+            # constraint rescue: nearest in-range chord tone (always exists: bounds hold ≥ 5 degrees)
+            options = [d for d in range(lo, hi + 1) if final_degrees is None or d % 7 in final_degrees] or list(range(lo, hi + 1))
+            nxt = min(options, key=lambda d: (abs(d - cur), d))
+        else:
+            nxt = int(cand[pick(rng, p)])
+        steps = (steps + [nxt - cur])[-2:]
+        cur = nxt
+        out.append(MotifNote(on, dur, nxt))
+    return out
+
+
+class ChordLookup:
+    """Which chord sounds at a tick offset within the current bar."""
+
+    def __init__(self, slots: list[tuple[int, Chord]]) -> None:
+        self._slots = sorted(slots, key=lambda s: s[0])
+
+    def __call__(self, offset: int) -> Chord:
+        current = self._slots[0][1]
+        for off, ch in self._slots:
+            if off <= offset:
+                current = ch
+        return current
+
+
+# ---------------------------------------------------------------- development of motifs
+
+def clamp_to_bounds(motif: Motif, bounds: tuple[int, int]) -> Motif:
+    """Move a motif by octaves (7 degrees) until it fits the range, keeping its shape; fold stragglers."""
+    lo, hi = bounds
+    if not motif:
+        return motif
+    mn = min(n.degree for n in motif)
+    mx = max(n.degree for n in motif)
+    shift = 0
+    while mn + shift < lo and mx + shift + 7 <= hi + 3:
+        shift += 7
+    while mx + shift > hi and mn + shift - 7 >= lo - 3:
+        shift -= 7
+    out = []
+    for n in motif:
+        d = n.degree + shift
+        while d < lo:
+            d += 7
+        while d > hi:
+            d -= 7
+        d = min(max(d, lo), hi)
+        out.append(replace(n, degree=d))
+    return out
+
+
+def sequence(motif: Motif, steps: int) -> Motif:
+    """Transpose a motif diatonically (a melodic sequence)."""
+    return [replace(n, degree=n.degree + steps) for n in motif]
+
+
+def invert(motif: Motif) -> Motif:
+    """Mirror the contour around the first note (melodic inversion)."""
+    if not motif:
+        return motif
+    axis = motif[0].degree
+    return [replace(n, degree=2 * axis - n.degree) for n in motif]
+
+
+def fragment(motif: Motif, bar_ticks: int) -> Motif:
+    """Repeat the first half of a motif twice (fragmentation)."""
+    half = bar_ticks // 2
+    first = [n for n in motif if n.onset < half]
+    if not first:
+        return motif
+    out = [replace(n, duration=min(n.duration, half - n.onset)) for n in first]
+    out += [replace(n, onset=n.onset + half, duration=min(n.duration, half - n.onset)) for n in first]
+    return out
+
+
+def ornament(rng: np.random.Generator, motif: Motif, meter: Meter) -> Motif:
+    """Replace one weak-beat note by a neighbour tone (a small, recognisable variation)."""
+    weak = [i for i, n in enumerate(motif) if n.onset % meter.ticks_per_beat != 0]
+    if not weak:
+        weak = [i for i in range(1, len(motif))]
+    if not weak:
+        return motif
+    i = weak[int(rng.integers(len(weak)))]
+    out = list(motif)
+    out[i] = replace(out[i], degree=out[i].degree + (1 if rng.random() < 0.5 else -1))
+    return out
+
+
+def fit_density(rng: np.random.Generator, motif: Motif, meter: Meter, density: float) -> Motif:
+    """Split or merge notes so a recalled motif matches the current density.
+
+    Why: a theme remembered from a calm bar must get busier as intensity rises (diminution
+    with passing tones) and calmer as it falls, or a slow ramp would not move the melody.
+    """
+    target = target_onsets_per_beat(density) * meter.beats_per_bar
+    out = sorted(motif, key=lambda n: n.onset)
+    min_dur = meter.ticks_per_beat // 4 if not meter.compound else meter.ticks_per_beat // 3
+    guard = 0
+    while len(out) < target * 0.8 and guard < 16:
+        guard += 1
+        i = max(range(len(out)), key=lambda k: (out[k].duration, -k))
+        n = out[i]
+        if n.duration < 2 * min_dur:
+            break
+        half = (n.duration // 2) // min_dur * min_dur or n.duration // 2
+        nxt = out[i + 1].degree if i + 1 < len(out) else n.degree
+        passing = n.degree + (1 if nxt > n.degree else -1 if nxt < n.degree else (1 if rng.random() < 0.5 else -1))
+        out[i : i + 1] = [replace(n, duration=half), MotifNote(n.onset + half, n.duration - half, passing)]
+    while len(out) > max(target * 1.35, 1) and len(out) > 1:
+        i = min(range(len(out) - 1), key=lambda k: (out[k].duration, k))
+        a, b = out[i], out[i + 1]
+        out[i : i + 2] = [replace(a, duration=b.onset + b.duration - a.onset)]
+    return out
+
+
+def snap_to_chords(motif: Motif, chord_at: ChordLookup, meter: Meter, bounds: tuple[int, int]) -> Motif:
+    """Move strong-beat notes to the nearest chord tone so recalled material fits new harmony."""
+    tpb = meter.ticks_per_beat
+    strong = {b * tpb for b in meter.strong_beats}
+    lo, hi = bounds
+    out = []
+    for n in motif:
+        if n.onset in strong:
+            cds = chord_degrees(chord_at(n.onset))
+            if n.degree % 7 not in cds:
+                options = [d for d in range(n.degree - 3, n.degree + 4) if d % 7 in cds and lo <= d <= hi]
+                if options:
+                    n = replace(n, degree=min(options, key=lambda d: (abs(d - n.degree), d)))
+        out.append(n)
+    return out
+
+
+def contour_of(motif: Motif) -> list[int]:
+    return [int(math.copysign(1, b.degree - a.degree)) if b.degree != a.degree else 0 for a, b in zip(motif, motif[1:])]

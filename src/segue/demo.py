@@ -1,0 +1,47 @@
+"""`segue demo`: a showcase rendered from the example specs on embedded defaults.
+
+For each example score it writes the mastered WAV, the MIDI file (one track per layer), the
+MusicXML score and a provenance sidecar; the first piece also gets per-layer stems and a
+FLAC. It also renders the same score at three moods to show that one spec is a *system*,
+not a track.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from segue.compose.affect import Affect
+from segue.evaluation_run import example_specs
+from segue.pipeline import render, write_performance, write_rendered
+
+
+def run_demo(out_dir: Path, bars: int = 16, progress: Callable[[int, int], None] | None = None) -> list[dict]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    specs = example_specs()
+    jobs: list[tuple[str, object, Affect | None, bool]] = []
+    for spec in specs:
+        stem = Path(spec.source_path).stem if spec.source_path else str(spec.name)
+        jobs.append((stem, spec, None, not jobs))
+    game = specs[0]
+    for label, aff in (("calm", Affect(0.5, 0.15, 0.1)), ("tense", Affect(-0.6, 0.65, 0.6)),
+                       ("combat", Affect(-0.3, 0.95, 0.95))):
+        jobs.append((f"mood_{label}", game, aff, False))
+    rows = []
+    for i, (stem, spec, aff, full) in enumerate(jobs):
+        r = render(spec, bars=bars, affect=aff)
+        files = write_rendered(r, out_dir / f"{stem}.wav", out_dir / f"{stem}_stems" if full else None)
+        files = [f for f in files if not f.name.endswith(".segue.json")]
+        files.append(write_performance(r.performance, out_dir / f"{stem}.mid"))
+        if aff is None:
+            files.append(write_performance(r.performance, out_dir / f"{stem}.musicxml"))
+        if full:
+            files += [f for f in write_rendered(r, out_dir / f"{stem}.flac") if f.suffix == ".flac"]
+        perf = r.performance
+        rows.append({"piece": stem, "key": perf.home_key.name() if aff is None else perf.bars[0].key.name(),
+                     "tempo": perf.bars[0].tempo, "bars": len(perf.bars), "seconds": perf.seconds,
+                     "files": [f.relative_to(out_dir) if f.is_relative_to(out_dir) else f for f in files
+                               if f.parent == out_dir] + ([Path(f"{stem}_stems/")] if full else [])})
+        if progress:
+            progress(i + 1, len(jobs))
+    return rows

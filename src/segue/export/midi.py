@@ -1,0 +1,98 @@
+"""Standard MIDI file (type 1) export: a conductor track plus one named track per layer.
+
+The conductor track carries what a DAW needs to line the file up with picture and other
+stems: tempo map, time signature, key signature (with the mode spelled in a marker, since
+MIDI only knows major/minor), phrase markers and the provenance as a text event. Every layer
+track ends at the same tick, so the file's length is exactly the composed length.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mido
+
+from segue.engine.performance import Performance
+from segue.music import PPQ, Key
+
+_MAJOR_NAMES = {0: "C", 7: "G", 2: "D", 9: "A", 4: "E", 11: "B", 6: "F#", 1: "Db", 5: "F", 10: "Bb", 3: "Eb", 8: "Ab"}
+_RELATIVE_MINOR = {"C": "Am", "G": "Em", "D": "Bm", "A": "F#m", "E": "C#m", "B": "G#m", "F#": "D#m", "Db": "Bbm",
+                   "Ab": "Fm", "Eb": "Cm", "Bb": "Gm", "F": "Dm"}
+_MODE_OFFSET = {"major": 0, "ionian": 0, "dorian": 2, "phrygian": 4, "lydian": 5, "mixolydian": 7,
+                "minor": 9, "aeolian": 9, "natural_minor": 9, "harmonic_minor": 9, "melodic_minor": 9, "locrian": 11}
+
+
+def midi_key_name(key: Key) -> str:
+    """The MIDI key signature that spells ``key``'s scale (modes use their parent major's signature)."""
+    parent = _MAJOR_NAMES[(key.tonic - _MODE_OFFSET[key.mode]) % 12]
+    return _RELATIVE_MINOR[parent] if key.family == "minor" else parent
+
+
+def channels_for(parts: list) -> dict[str, int]:
+    """Drums on channel 10 (index 9), pitched layers on the other 15 channels in order."""
+    free = [c for c in range(16) if c != 9]
+    out: dict[str, int] = {}
+    i = 0
+    for p in parts:
+        if p.is_drums:
+            out[p.name] = 9
+        else:
+            out[p.name] = free[i % len(free)]
+            i += 1
+    return out
+
+
+def _track(events: list[tuple[int, int, mido.Message | mido.MetaMessage]], end_tick: int) -> mido.MidiTrack:
+    """Absolute-time events → delta-time track; at equal ticks the sort key orders offs before ons."""
+    track = mido.MidiTrack()
+    now = 0
+    for tick, _order, msg in sorted(events, key=lambda e: (e[0], e[1])):
+        track.append(msg.copy(time=tick - now))
+        now = tick
+    track.append(mido.MetaMessage("end_of_track", time=max(end_tick - now, 0)))
+    return track
+
+
+def build_midi(perf: Performance) -> mido.MidiFile:
+    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ)
+    end = perf.end_tick
+    conductor: list = [
+        (0, 0, mido.MetaMessage("track_name", name=perf.name[:120])),
+        (0, 1, mido.MetaMessage("time_signature", numerator=perf.meter.numerator, denominator=perf.meter.denominator)),
+    ]
+    for p in perf.tempo_map.points:
+        if p.tick <= end:
+            conductor.append((p.tick, 2, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(p.bpm))))
+    for tick, key in perf.key_changes():
+        conductor.append((tick, 3, mido.MetaMessage("key_signature", key=midi_key_name(key))))
+        conductor.append((tick, 4, mido.MetaMessage("marker", text=f"key: {key.name()}")))
+    for bar in perf.bars:
+        if bar.bar_in_phrase == 0:
+            conductor.append((bar.start, 5, mido.MetaMessage("marker", text=f"phrase {bar.phrase_index + 1}: {bar.phrase_kind}")))
+    if perf.provenance:
+        text = "segue:" + json.dumps(perf.provenance, sort_keys=True, separators=(",", ":"))
+        conductor.append((0, 6, mido.MetaMessage("text", text=text)))
+    mid.tracks.append(_track(conductor, end))
+    chans = channels_for(perf.parts)
+    for part in perf.parts:
+        ch = chans[part.name]
+        ev: list = [(0, 0, mido.MetaMessage("track_name", name=part.name))]
+        if not part.is_drums:
+            ev.append((0, 1, mido.Message("control_change", channel=ch, control=0, value=part.bank & 127)))
+            ev.append((0, 2, mido.Message("program_change", channel=ch, program=part.program)))
+        pan = int(round(64 + 63 * max(-1.0, min(1.0, part.pan))))
+        ev.append((0, 3, mido.Message("control_change", channel=ch, control=10, value=min(pan, 127))))
+        for n in perf.notes(part.name):
+            ev.append((n.start, 10, mido.Message("note_on", channel=ch, note=n.pitch, velocity=n.velocity)))
+            ev.append((min(n.end, end), 5, mido.Message("note_off", channel=ch, note=n.pitch, velocity=0)))
+        mid.tracks.append(_track(ev, end))
+    return mid
+
+
+def write_midi(perf: Performance, path: str | Path) -> Path:
+    """Write ``perf`` as a type-1 MIDI file; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    build_midi(perf).save(str(path))
+    return path

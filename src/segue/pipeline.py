@@ -1,0 +1,194 @@
+"""From a spec (or a mood) to files: the one path that `compose`, `demo` and the API share.
+
+Composing is the conductor run bar by bar; audio is the engine pulling blocks from that same
+conductor, so the notes in a WAV are exactly the notes in the MIDI written beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from segue import __version__
+from segue.compose.affect import Affect
+from segue.engine.conductor import Conductor
+from segue.engine.engine import Engine
+from segue.engine.performance import Performance
+
+MIDI_EXT = {".mid", ".midi"}
+XML_EXT = {".musicxml", ".xml"}
+AUDIO_EXT = {".wav", ".flac"}
+Progress = Callable[[int, int], None]
+
+
+class OutputError(ValueError):
+    """An output path Segue cannot write (unknown extension, unwritable folder)."""
+
+
+@dataclass(slots=True)
+class Rendered:
+    """Audio of a performance: the mastered mix, per-layer stems and the loudness report."""
+
+    performance: Performance
+    mix: np.ndarray
+    stems: dict[str, np.ndarray]
+    loudness: dict = field(default_factory=dict)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.performance.sample_rate
+
+
+def output_kind(path: Path) -> str:
+    ext = path.suffix.lower()
+    if ext in MIDI_EXT:
+        return "midi"
+    if ext in XML_EXT:
+        return "musicxml"
+    if ext in AUDIO_EXT:
+        return "audio"
+    raise OutputError(f"don't know how to write {path.name!r}: use .mid, .musicxml, .wav or .flac")
+
+
+def make_conductor(spec: object, *, seed: int | None = None, affect: Affect | None = None,
+                   style: object | None = None, sample_rate: int = 44100) -> Conductor:
+    return Conductor(spec, seed=seed, affect=affect, style=style, sample_rate=sample_rate)
+
+
+def provenance(conductor: Conductor, bars: int, affect: Affect | None = None, controls: object | None = None) -> dict:
+    """Where a file came from: enough to reproduce it exactly and to audit the model and data."""
+    style = conductor.style
+    ctl = json.dumps(controls, sort_keys=True, default=str) if controls is not None else None
+    return {
+        "segue_version": __version__,
+        "model_id": getattr(style, "id", "unknown"),
+        "model_sha256": getattr(style, "sha256", "unknown"),
+        "training_manifest": getattr(style, "training", {}).get("manifest_id", "music21-corpus")
+        if isinstance(getattr(style, "training", None), dict) else "unknown",
+        "spec_name": str(conductor.spec.name),
+        "spec_sha256": conductor.spec.sha256,
+        "seed": conductor.seed,
+        "bars": bars,
+        "affect": None if affect is None else {"valence": affect.valence, "arousal": affect.arousal,
+                                               "intensity": affect.intensity},
+        "controls_sha256": hashlib.sha256(ctl.encode()).hexdigest() if ctl else None,
+    }
+
+
+def compose(spec: object, *, bars: int | None = None, seconds: float | None = None, seed: int | None = None,
+            affect: Affect | None = None, style: object | None = None, progress: Progress | None = None) -> Performance:
+    """Compose a piece (notes only)."""
+    c = make_conductor(spec, seed=seed, affect=affect, style=style)
+    n = _bar_count(c, bars, seconds)
+    perf = c.perform(n, progress=progress)
+    perf.provenance = provenance(c, n, affect)
+    return perf
+
+
+def _bar_count(c: Conductor, bars: int | None, seconds: float | None) -> int:
+    if bars is not None and seconds is not None:
+        raise ValueError("give --bars or --seconds, not both")
+    if seconds is not None:
+        if not seconds > 0 or seconds > 3600 * 3:
+            raise ValueError(f"--seconds must be between 0 and 10800, got {seconds}")
+        return c.bars_for_seconds(seconds)
+    n = 16 if bars is None else int(bars)
+    if not 1 <= n <= 10000:
+        raise ValueError(f"--bars must be between 1 and 10000, got {n}")
+    return n
+
+
+def render(spec: object, *, bars: int | None = None, seconds: float | None = None, seed: int | None = None,
+           affect: Affect | None = None, style: object | None = None, soundfont: Path | None = None,
+           tail_seconds: float = 2.0, block: int = 2048, progress: Progress | None = None) -> Rendered:
+    """Compose and play a piece through the engine; returns the mastered mix and stems."""
+    from segue.audio import normalise_loudness
+
+    c = make_conductor(spec, seed=seed, affect=affect, style=style)
+    n = _bar_count(c, bars, seconds)
+    c.end_at(n)
+    engine = Engine(c, soundfont=soundfont)
+    mixes: list[np.ndarray] = []
+    stems: dict[str, list[np.ndarray]] = {name: [] for name in engine.synths}
+    end: int | None = None
+    while True:
+        mix, st = engine.pull(block)
+        mixes.append(mix)
+        for k, v in st.items():
+            stems[k].append(v)
+        end = engine.end_sample
+        if progress and end:
+            progress(min(engine.position, end), end)
+        if end is not None and engine.position >= end + int(tail_seconds * engine.sample_rate):
+            break
+    perf = c.performance()
+    perf.provenance = provenance(c, n, affect)
+    total = end + int(tail_seconds * engine.sample_rate)
+    full = np.concatenate(mixes)[:total]
+    stem_audio = {k: np.concatenate(v)[:total] for k, v in stems.items()}
+    for p in perf.parts:
+        stem_audio[p.name] = stem_audio[p.name] * np.float32(10 ** (p.gain_db / 20))
+    mastered, report = normalise_loudness(full, engine.sample_rate)
+    g = np.float32(10 ** (report.get("gain_db", 0.0) / 20))
+    stem_audio = {k: v * g for k, v in stem_audio.items()}
+    peak = max((float(np.max(np.abs(v))) for v in stem_audio.values() if v.size), default=0.0)
+    if peak > 0.89:  # keep stems under -1 dBFS too: they go into a DAW unmastered
+        stem_audio = {k: v * np.float32(0.89 / peak) for k, v in stem_audio.items()}
+    return Rendered(perf, mastered, stem_audio, report)
+
+
+def write_sidecar(path: Path, prov: dict, extra: dict | None = None) -> Path:
+    """Provenance next to every output: ``NAME.EXT.segue.json``."""
+    side = path.with_name(path.name + ".segue.json")
+    data = dict(prov)
+    data["file"] = path.name
+    if extra:
+        data.update(extra)
+    side.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return side
+
+
+def write_performance(perf: Performance, path: Path) -> Path:
+    """Write notes (MIDI or MusicXML by extension)."""
+    from segue.export import write_midi, write_musicxml
+
+    kind = output_kind(path)
+    _ensure_dir(path)
+    if kind == "midi":
+        write_midi(perf, path)
+    elif kind == "musicxml":
+        write_musicxml(perf, path)
+    else:
+        raise OutputError(f"{path.name}: audio needs rendering; use write_rendered")
+    write_sidecar(path, perf.provenance)
+    return path
+
+
+def write_rendered(r: Rendered, path: Path, stems_dir: Path | None = None) -> list[Path]:
+    """Write the mix (WAV/FLAC by extension) and optionally one stem file per layer."""
+    from segue.audio import write_audio
+
+    if output_kind(path) != "audio":
+        raise OutputError(f"{path.name}: expected .wav or .flac")
+    _ensure_dir(path)
+    write_audio(path, r.mix, r.sample_rate)
+    written = [path, write_sidecar(path, r.performance.provenance, {"loudness": r.loudness})]
+    if stems_dir is not None:
+        stems_dir.mkdir(parents=True, exist_ok=True)
+        for name, audio in r.stems.items():
+            p = stems_dir / f"{path.stem}.{name}{path.suffix}"
+            write_audio(p, audio, r.sample_rate)
+            written.append(p)
+    return written
+
+
+def _ensure_dir(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create folder {path.parent}: {exc.strerror}") from None
