@@ -120,7 +120,7 @@ def compose(
     if kind == "audio":
         with progress_bar("rendering") as cb:
             r = pipeline.render(spec_obj, bars=bars, seconds=seconds, seed=seed, affect=affect,
-                                soundfont=soundfont, progress=cb)
+                                soundfont=soundfont, progress=cb, keep_stems=stems is not None)
         written = pipeline.write_rendered(r, out_path, stems)
         perf = r.performance
     else:

@@ -29,7 +29,7 @@ def run_demo(out_dir: Path, bars: int = 16, progress: Callable[[int, int], None]
         jobs.append((f"mood_{label}", game, aff, False))
     rows = []
     for i, (stem, spec, aff, full) in enumerate(jobs):
-        r = render(spec, bars=bars, affect=aff)
+        r = render(spec, bars=bars, affect=aff, keep_stems=full)
         files = write_rendered(r, out_dir / f"{stem}.wav", out_dir / f"{stem}_stems" if full else None)
         files = [f for f in files if not f.name.endswith(".segue.json")]
         files.append(write_performance(r.performance, out_dir / f"{stem}.mid"))

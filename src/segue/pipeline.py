@@ -105,8 +105,9 @@ def _bar_count(c: Conductor, bars: int | None, seconds: float | None) -> int:
 
 def render(spec: object, *, bars: int | None = None, seconds: float | None = None, seed: int | None = None,
            affect: Affect | None = None, style: object | None = None, soundfont: Path | None = None,
-           tail_seconds: float = 2.0, block: int = 2048, progress: Progress | None = None) -> Rendered:
-    """Compose and play a piece through the engine; returns the mastered mix and stems."""
+           tail_seconds: float = 2.0, block: int = 2048, progress: Progress | None = None,
+           keep_stems: bool = False) -> Rendered:
+    """Compose and play a piece through the engine; returns the mastered mix (and stems if asked)."""
     from segue.audio import normalise_loudness
 
     c = make_conductor(spec, seed=seed, affect=affect, style=style)
@@ -114,31 +115,34 @@ def render(spec: object, *, bars: int | None = None, seconds: float | None = Non
     c.end_at(n)
     engine = Engine(c, soundfont=soundfont)
     mixes: list[np.ndarray] = []
-    stems: dict[str, list[np.ndarray]] = {name: [] for name in engine.synths}
+    stems: dict[str, list[np.ndarray]] = {p.name: [] for p in c.parts}
     end: int | None = None
+    latency = engine.mixer.latency  # the limiter's look-ahead delays the mix; cut it off again
     while True:
-        mix, st = engine.pull(block)
+        mix, st = engine.pull(block, want_stems=keep_stems)
         mixes.append(mix)
-        for k, v in st.items():
-            stems[k].append(v)
+        if keep_stems:
+            for k in stems:
+                stems[k].append(st[k] if k in st else np.zeros((mix.shape[0], 2), dtype=np.float32))
         end = engine.end_sample
         if progress and end:
             progress(min(engine.position, end), end)
-        if end is not None and engine.position >= end + int(tail_seconds * engine.sample_rate):
+        if end is not None and engine.position >= end + int(tail_seconds * engine.sample_rate) + latency:
             break
     perf = c.performance()
     perf.provenance = provenance(c, n, affect)
     total = end + int(tail_seconds * engine.sample_rate)
-    full = np.concatenate(mixes)[:total]
-    stem_audio = {k: np.concatenate(v)[:total] for k, v in stems.items()}
-    for p in perf.parts:
-        stem_audio[p.name] = stem_audio[p.name] * np.float32(10 ** (p.gain_db / 20))
+    full = np.concatenate(mixes)[latency : latency + total]
     mastered, report = normalise_loudness(full, engine.sample_rate)
-    g = np.float32(10 ** (report.get("gain_db", 0.0) / 20))
-    stem_audio = {k: v * g for k, v in stem_audio.items()}
-    peak = max((float(np.max(np.abs(v))) for v in stem_audio.values() if v.size), default=0.0)
-    if peak > 0.89:  # keep stems under -1 dBFS too: they go into a DAW unmastered
-        stem_audio = {k: v * np.float32(0.89 / peak) for k, v in stem_audio.items()}
+    stem_audio: dict[str, np.ndarray] = {}
+    if keep_stems:
+        # stems are post-fader and share the master's loudness gain, so they line up in a DAW
+        g = 10 ** (report.get("gain_db", 0.0) / 20)
+        for p in perf.parts:  # the engine's stems are post-fader already
+            stem_audio[p.name] = np.concatenate(stems[p.name])[:total] * np.float32(g)
+        peak = max((float(np.max(np.abs(v))) for v in stem_audio.values() if v.size), default=0.0)
+        if peak > 0.89:  # keep stems under -1 dBFS too: they go into a DAW unmastered
+            stem_audio = {k: v * np.float32(0.89 / peak) for k, v in stem_audio.items()}
     return Rendered(perf, mastered, stem_audio, report)
 
 
@@ -179,6 +183,8 @@ def write_rendered(r: Rendered, path: Path, stems_dir: Path | None = None) -> li
     write_audio(path, r.mix, r.sample_rate)
     written = [path, write_sidecar(path, r.performance.provenance, {"loudness": r.loudness})]
     if stems_dir is not None:
+        if not r.stems:
+            raise OutputError("stems were not kept for this render (render(..., keep_stems=True))")
         stems_dir.mkdir(parents=True, exist_ok=True)
         for name, audio in r.stems.items():
             p = stems_dir / f"{path.stem}.{name}{path.suffix}"

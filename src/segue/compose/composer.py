@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from segue.compose import melody as mel
-from segue.compose.harmony import ChordSlot, chords_per_bar, plan_phrase, slot_offsets
+from segue.compose.harmony import ChordSlot, chords_per_bar, plan_bridge, plan_phrase, slot_offsets
 from segue.compose.parts import (
     BarContext, melody_notes, write_bass, write_counter, write_drone, write_ostinato, write_pad, write_percussion,
 )
@@ -136,6 +136,8 @@ class Composer:
         phrase_bars: int = 4,
         themes: dict[str, list[Note]] | None = None,
         theme_layer: dict[str, str] | None = None,
+        start_bar: int = 0,
+        start_tick: int = 0,
     ) -> None:
         if not parts:
             raise ValueError("an arrangement needs at least one layer")
@@ -149,8 +151,11 @@ class Composer:
         leads = [p for p in parts if p.role == "melody"]
         self.default_lead = leads[0].name if leads else None
         self.theme_layer = dict(theme_layer or {})
-        self.bar_index = 0
-        self.tick = 0
+        self.bar_index = start_bar
+        self.tick = start_tick
+        self.start_bar = start_bar
+        self.start_tick = start_tick
+        self._bridge: tuple[Key, int] | None = None
         self._phrase: _Phrase | None = None
         self._phrase_count = 0
         self.ending_at: int | None = None
@@ -158,6 +163,45 @@ class Composer:
         self._memory: dict[str, dict] = {p.name: {} for p in parts}
         self._prev_degree: int | None = None
         self._self_theme: list[mel.Motif] = []
+
+    # ------------------------------------------------------------------ grid questions
+    def bridge(self, from_key: Key, bars: int) -> None:
+        """Open with ``bars`` bridge bars: a pivot chord shared with ``from_key``, then the new dominant."""
+        self._bridge = (from_key, max(1, int(bars)))
+
+    def _phrase_grid(self) -> tuple[int, int, int]:
+        """(start tick, index, length in ticks) of the current phrase, or of the first one to come."""
+        bar = self.meter.ticks_per_bar
+        ph = self._phrase
+        if ph is None:
+            return self.start_tick, 0, self.phrase_bars * bar
+        start = self.start_tick + (ph.start_bar - self.start_bar) * bar
+        if self.bar_index - ph.start_bar >= ph.length:  # the next phrase starts where this one ends
+            return start + ph.length * bar, ph.index + 1, self.phrase_bars * bar
+        return start, ph.index, ph.length * bar
+
+    def phrase_at(self, tick: int) -> int:
+        """The first phrase start at or after ``tick`` (a bar line of this composer's grid)."""
+        start, _, length = self._phrase_grid()
+        if tick <= start:
+            return start
+        first_end = start + length
+        if tick <= first_end:
+            return first_end
+        step = self.phrase_bars * self.meter.ticks_per_bar
+        return first_end + -(-(tick - first_end) // step) * step
+
+    def cue_at(self, tick: int) -> int:
+        """The first exit cue at or after ``tick``: the end of a phrase closing on an authentic cadence."""
+        start, index, length = self._phrase_grid()
+        step = self.phrase_bars * self.meter.ticks_per_bar
+        ends = [(start + length, index)] + [(start + length + k * step, index + k) for k in range(1, 6)]
+        if tick <= start and index % 2 == 0:
+            return start  # a period boundary is itself a cue
+        for end, idx in ends:
+            if end >= tick and idx % 2 == 1:
+                return end
+        return self.phrase_at(tick)
 
     # ------------------------------------------------------------------ planning
     def _theme_bars(self, state: MusicalState) -> list[mel.Motif]:
@@ -172,6 +216,8 @@ class Composer:
         return self.theme_layer.get(name, self.default_lead) if name else self.default_lead
 
     def _plan(self, state: MusicalState) -> _Phrase:
+        if self._bridge is not None:
+            return self._plan_bridge(state)
         index = self._phrase_count
         self._phrase_count += 1
         length = self.phrase_bars
@@ -219,6 +265,16 @@ class Composer:
         seq_step = int(rng.choice([-2, -1, 1, 2, 3]))
         return _Phrase(index, key, kind, slots, recipes, cadence, seq_step, int(rng.integers(64)),
                        start_bar=self.bar_index, length=length)
+
+    def _plan_bridge(self, state: MusicalState) -> _Phrase:
+        from_key, bars = self._bridge
+        self._bridge = None
+        rng = rng_for(self.seed, self.bar_index, "bridge", "plan")
+        slots = plan_bridge(state.key, from_key, self.meter, bars)
+        self._prev_degree = slots[-1].chord.degree
+        recipes = ["N"] * (bars - 1) + ["C"]
+        return _Phrase(-1, state.key, "bridge", slots, recipes, "half", int(rng.choice([-1, 1])),
+                       int(rng.integers(64)), start_bar=self.bar_index, length=bars)
 
     # ------------------------------------------------------------------ writing
     def compose_bar(self, state: MusicalState) -> BarMusic:

@@ -108,3 +108,18 @@ def _theme_fit(key: Key, position: tuple[int, int], theme_strong_pcs: dict | Non
         hits = len(pcs & ch.pcs)
         w[d] = 0.15 + hits**2
     return w
+
+
+def plan_bridge(key: Key, from_key: Key, meter: Meter, bars: int) -> list[ChordSlot]:
+    """A bridge into ``key``: a pivot chord that belongs to both keys, then the new key's dominant.
+
+    The pivot is the classical common-chord modulation: a predominant (ii, IV) or vi of the new
+    key whose notes all lie in the old key, so the ear hears it as "still home" and then as the
+    door to the new key when the dominant follows.
+    """
+    per_bar = 2 if meter.beats_per_bar in (2, 4, 6) else 1
+    offsets = slot_offsets(meter, per_bar)
+    positions = [(b, o) for b in range(bars) for o in offsets]
+    pivot = next((d for d in (1, 3, 5, 0) if key.chord(d).pcs <= from_key.pitch_classes), 1)
+    degrees = [pivot] * (len(positions) - 1) + [4]
+    return [ChordSlot(bar=b, offset=o, chord=key.chord(d)) for (b, o), d in zip(positions, degrees)]

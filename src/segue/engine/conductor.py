@@ -1,19 +1,27 @@
-"""The conductor: transport, controls and the composer, bar by bar.
+"""The conductor: states, parameters, transitions and the composers, bar by bar.
 
-Controls (an affect, a state, later game parameters) arrive at any time; the conductor applies
-them at the next bar it composes, keeps the tempo inside the palette and writes the tempo map
-as it goes. Offline rendering is the same conductor driven as fast as possible — there is no
-second code path.
+The conductor makes every *musical* decision and no sound. It keeps the tempo map, the game
+parameters (which seek towards their targets in sample time), the current state and its
+transition rules, and one or two *decks* — a deck is a composer with its own bar grid. A
+state change starts the new state's music on the other deck at the requested boundary while
+the old deck fades out, so transitions crossfade instead of cutting.
+
+Offline rendering is the same conductor driven as fast as possible — there is no second code
+path — and every decision depends only on the sample clock and the controls, never on wall
+time.
 """
 
 from __future__ import annotations
 
 import math
-from segue.compose.affect import Affect, affect_to_state
+from dataclasses import dataclass, field
+
+from segue.compose.affect import Affect
 from segue.compose.composer import BarMusic, Composer, Part
 from segue.compose.state import MusicalState
+from segue.engine.params import ParameterTrack, musical_state, tracks_for
 from segue.engine.performance import Performance
-from segue.music import Key, Meter, TempoMap
+from segue.music import PPQ, Key, Meter, Note, TempoMap
 
 
 def parts_from_spec(spec: object) -> list[Part]:
@@ -23,17 +31,48 @@ def parts_from_spec(spec: object) -> list[Part]:
         drums = bool(layer.is_percussion)
         parts.append(Part(
             name=layer.name, role=layer.role, low=0 if drums else int(layer.low), high=127 if drums else int(layer.high),
-            program=int(layer.program), bank=0 if drums else int(layer.bank), is_drums=drums, density=float(layer.density),
-            enter=float(layer.enter), gain_db=float(layer.gain_db), pan=float(layer.pan),
+            program=int(layer.program), bank=0 if drums else int(layer.bank), is_drums=drums,
+            density=float(layer.density), enter=float(layer.enter), gain_db=float(layer.gain_db), pan=float(layer.pan),
         ))
     return parts
 
 
+@dataclass(slots=True)
+class Deck:
+    """One stream of composed music on its own bar grid (a composer and what it wrote)."""
+
+    slot: int  # which set of synths plays it (0 or 1)
+    composer: Composer
+    state: str | None
+    start_tick: int
+    stop_tick: int | None = None  # no bars are composed from here on (a transition took over)
+    bars: list[BarMusic] = field(default_factory=list)
+
+    @property
+    def next_tick(self) -> int:
+        return self.composer.tick
+
+    def can_compose(self) -> bool:
+        return self.stop_tick is None or self.composer.tick < self.stop_tick
+
+
+@dataclass(slots=True)
+class PendingTransition:
+    """A state change waiting for its boundary."""
+
+    to_state: str
+    from_state: str | None
+    boundary_tick: int
+    requested_sample: int
+    rule: object
+    deck: Deck
+
+
 class Conductor:
-    """Turns controls into a musical state and asks the composer for the next bar."""
+    """Turns controls into musical states and asks the right composer for the next bar."""
 
     def __init__(self, spec: object, *, seed: int | None = None, style: object | None = None,
-                 sample_rate: int = 44100, affect: Affect | None = None) -> None:
+                 sample_rate: int = 44100, affect: Affect | None = None, keep_bars: bool = True) -> None:
         from segue.style import load_style  # floor 3
 
         self.spec = spec
@@ -48,67 +87,189 @@ class Conductor:
         self.allowed_keys = list(pal.modulation_keys)
         self.tempo_range = (float(pal.tempo.min), float(pal.tempo.max))
         self.tempo_default = float(pal.tempo.default)
+        self.sample_rate = int(sample_rate)
         self.parts = parts_from_spec(spec)
-        themes = {}
-        theme_layer = {}
-        base = getattr(spec, "base_dir", None)
+        self.themes: dict[str, list[Note]] = {}
+        self.theme_layer: dict[str, str] = {}
+        base = spec.base_dir
         for t in spec.themes or []:
-            themes[t.name] = t.parsed_notes(base)
+            self.themes[t.name] = t.parsed_notes(base)
             if t.layer:
-                theme_layer[t.name] = t.layer
-        self.composer = Composer(
-            self.parts, style, seed=self.seed, home_key=self.home_key, meter=self.meter,
-            phrase_bars=int(pal.phrase_bars), themes=themes, theme_layer=theme_layer,
-        )
-        m = spec.mood
-        self.affect = affect or Affect(float(m.valence), float(m.arousal), float(m.intensity))
-        self.tempo_map = TempoMap.constant(self._state().tempo, sample_rate)
+                self.theme_layer[t.name] = t.layer
+        self.params: dict[str, ParameterTrack] = tracks_for(spec, self.sample_rate)
+        self.mappings = list(getattr(spec, "mappings", None) or [])
+        self.affect_override: Affect | None = affect.clamped() if affect else None
+        self.state_name: str | None = getattr(spec, "initial_state_name", None)
+        self.keep_bars = keep_bars
         self.bars: list[BarMusic] = []
+        self.bars_composed = 0
         self.final_bar: int | None = None
+        self.transitions = 0
+        self.pending: PendingTransition | None = None
+        self.layer_gain_offsets: dict[str, float] = {}
+        self._enter_state_params(self.state_name, 0, jump=True)
+        self.tempo_map = TempoMap.constant(self.state_at(0)[0].tempo, self.sample_rate)
+        self.deck = self._new_deck(slot=0, state=self.state_name, start_tick=0, start_bar=0)
+
+    # ------------------------------------------------------------------ construction helpers
+    def _new_deck(self, *, slot: int, state: str | None, start_tick: int, start_bar: int,
+                  bridge_from: Key | None = None, bridge_bars: int = 0) -> Deck:
+        comp = Composer(
+            self.parts, self.style, seed=self.seed, home_key=self.home_key, meter=self.meter,
+            phrase_bars=int(self.spec.palette.phrase_bars), themes=self.themes, theme_layer=self.theme_layer,
+            start_bar=start_bar, start_tick=start_tick,
+        )
+        if bridge_bars:
+            comp.bridge(bridge_from, bridge_bars)
+        if self.final_bar is not None:
+            comp.ending_at = self.final_bar
+        return Deck(slot=slot, composer=comp, state=state, start_tick=start_tick)
+
+    def _state_spec(self, name: str | None):
+        if name is None:
+            return None
+        try:
+            return self.spec.state(name)
+        except (KeyError, AttributeError):
+            return None
+
+    def _enter_state_params(self, name: str | None, sample: int, jump: bool = False) -> None:
+        st = self._state_spec(name)
+        for pname, value in (getattr(st, "parameters", None) or {}).items():
+            track = self.params.get(pname)
+            if track is not None:
+                track.jump(sample, value) if jump else track.set_target(sample, value)
 
     # ------------------------------------------------------------------ controls
     def set_affect(self, affect: Affect) -> None:
-        """Takes effect at the next bar the conductor composes."""
-        self.affect = affect.clamped()
+        """Override the spec's (or the state's) mood; takes effect at the next bar composed."""
+        self.affect_override = affect.clamped()
 
-    def _state(self) -> MusicalState:
-        st = affect_to_state(
-            self.affect, home=self.home_key, allowed=self.allowed_keys, tempo_range=self.tempo_range,
-            tempo_default=self.tempo_default, meter=self.meter,
+    def set_parameter(self, name: str, value: float, sample: int) -> float:
+        """Aim parameter ``name`` at ``value`` from ``sample``; KeyError/ValueError for bad input."""
+        track = self.params[name]
+        if not math.isfinite(value):
+            raise ValueError(f"parameter {name!r}: value must be finite")
+        return track.set_target(sample, value)
+
+    def values_at(self, sample: int) -> dict[str, float]:
+        return {name: t.at(sample) for name, t in self.params.items()}
+
+    def state_at(self, sample: int, state_name: str | None = None) -> tuple[MusicalState, dict[str, float]]:
+        """The musical state (and per-layer gain offsets in dB) at ``sample``."""
+        name = self.state_name if state_name is None else state_name
+        st = self._state_spec(name)
+        mood = getattr(st, "mood", None) or self.spec.mood
+        base = self.affect_override or Affect(float(mood.valence), float(mood.arousal), float(mood.intensity))
+        key = None
+        if st is not None and getattr(st, "key", None):
+            key = st.key if isinstance(st.key, Key) else Key.parse(str(st.key))
+        layers = frozenset(st.layers) if st is not None and getattr(st, "layers", None) else None
+        return musical_state(
+            base=base, values=self.values_at(sample), mappings=self.mappings, home=self.home_key,
+            allowed=self.allowed_keys, tempo_range=self.tempo_range, tempo_default=self.tempo_default,
+            meter=self.meter, state_key=key, state_tempo=getattr(st, "tempo", None),
+            theme=getattr(st, "theme", None), layers=layers,
         )
-        lo, hi = self.tempo_range
-        return st.with_(tempo=min(max(st.tempo, lo), hi))
 
-    # ------------------------------------------------------------------ transport
-    def next_bar(self) -> BarMusic:
-        state = self._state()
-        comp = self.composer
-        if self.tempo_map.bpm_at(comp.tick) != state.tempo:
-            self.tempo_map.set_tempo(comp.tick, state.tempo)
-        bar = comp.compose_bar(state)
-        self.bars.append(bar)
+    # ------------------------------------------------------------------ grid
+    def boundary_tick(self, quantize: str, tick: int) -> int:
+        """The first grid point of the playing deck at or after ``tick`` for a quantize mode."""
+        deck = self.deck
+        meter = self.meter
+        rel = tick - deck.start_tick
+        if quantize == "immediate":
+            return tick
+        if quantize == "beat":
+            step = meter.ticks_per_beat
+            return deck.start_tick + -(-rel // step) * step
+        bar = meter.ticks_per_bar
+        next_bar = deck.start_tick + -(-rel // bar) * bar
+        if quantize == "bar":
+            return next_bar
+        ph = deck.composer.phrase_at(next_bar)
+        if quantize == "phrase":
+            return ph
+        if quantize == "cue":
+            # the exit cue: the end of the current period (a phrase that closes on an authentic cadence)
+            return deck.composer.cue_at(next_bar)
+        raise ValueError(f"unknown quantize {quantize!r}")
+
+    # ------------------------------------------------------------------ transitions
+    def request_state(self, name: str, sample: int) -> PendingTransition | None:
+        """Plan a change to state ``name``; returns the pending transition (None if already there)."""
+        self.spec.state(name)  # KeyError for unknown states
+        current = self.pending.to_state if self.pending else self.state_name
+        if name == current:
+            return None
+        rule = self.spec.find_transition(self.state_name or "any", name)
+        tick = self.tempo_map.tick_at_sample(sample)
+        while self.tempo_map.sample(tick) < sample:
+            tick += 1
+        boundary = self.boundary_tick(str(rule.quantize), tick)
+        slot = 1 - self.deck.slot
+        bridge = rule.bridge
+        bridge_bars = 0 if bridge in (None, False) else (1 if bridge is True else int(bridge))
+        old_key = self.deck.bars[-1].key if self.deck.bars else self.home_key
+        new_deck = self._new_deck(slot=slot, state=name, start_tick=boundary,
+                                  start_bar=self.bars_composed + 1000 * (self.transitions + 1),
+                                  bridge_from=old_key, bridge_bars=bridge_bars)
+        self.pending = PendingTransition(name, self.state_name, boundary, sample, rule, new_deck)
+        self.deck.stop_tick = boundary
+        return self.pending
+
+    def take_over(self, sample: int) -> PendingTransition:
+        """At the boundary: the pending deck becomes the playing deck."""
+        p = self.pending
+        assert p is not None
+        self.pending = None
+        self.deck = p.deck
+        self.state_name = p.to_state
+        self.transitions += 1
+        self._enter_state_params(p.to_state, sample)
+        return p
+
+    # ------------------------------------------------------------------ composing
+    def compose_on(self, deck: Deck, sample: int) -> BarMusic:
+        """Compose the next bar of ``deck`` with the musical state at ``sample``."""
+        state, gains = self.state_at(sample, deck.state)
+        self.layer_gain_offsets = gains
+        tick = deck.composer.tick
+        if self.tempo_map.bpm_at(tick) != state.tempo:
+            self.tempo_map.set_tempo(tick, state.tempo)
+        bar = deck.composer.compose_bar(state)
+        self.bars_composed += 1
+        if self.keep_bars:
+            deck.bars.append(bar)
+            self.bars.append(bar)
+        else:
+            deck.bars[:] = deck.bars[-2:] + [bar]
         return bar
+
+    def next_bar(self) -> BarMusic:
+        """Compose the next bar of the playing deck (offline composing, no audio)."""
+        return self.compose_on(self.deck, self.tempo_map.sample(self.deck.composer.tick))
 
     @property
     def finished(self) -> bool:
         """True once the final bar (if one was set) has been composed."""
-        return self.final_bar is not None and self.composer.bar_index > self.final_bar
+        return self.final_bar is not None and self.deck.composer.bar_index > self.final_bar
 
     def end_at(self, bars: int) -> None:
         """Make the piece end after ``bars`` bars in total, closing on a cadence."""
         self.final_bar = bars - 1
-        self.composer.ending_at = self.final_bar
+        self.deck.composer.ending_at = self.final_bar
 
     def bars_for_seconds(self, seconds: float) -> int:
         """Whole bars that cover ``seconds`` at the current tempo (music ends on a bar line)."""
-        bar_s = self.meter.ticks_per_bar / 480 * 60.0 / self._state().tempo
+        bar_s = self.meter.ticks_per_bar / PPQ * 60.0 / self.state_at(0)[0].tempo
         return max(1, math.ceil(seconds / bar_s - 1e-9))
 
     def perform(self, bars: int, progress=None) -> Performance:
-        """Compose ``bars`` bars, ending on a cadence in the final bar."""
+        """Compose ``bars`` bars (no controls), ending on a cadence in the final bar."""
         if bars < 1:
             raise ValueError("need at least one bar")
-        self.end_at(self.composer.bar_index + bars)
+        self.end_at(self.deck.composer.bar_index + bars)
         for i in range(bars):
             self.next_bar()
             if progress:

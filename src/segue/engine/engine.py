@@ -1,96 +1,459 @@
-"""The engine: conductor → sequencer → synths → mixer, pulled one audio block at a time.
+"""The engine: controls → conductor → sequencer → synths → mixer, one audio block at a time.
 
 This loop is the only way Segue makes sound. Live playback pulls blocks as the sound card
-asks for them; offline rendering pulls them as fast as the CPU allows. Composition runs ahead
-of the playhead (at least one bar of lookahead), so pulling audio never waits for the
-composer.
+asks; offline rendering pulls them as fast as the CPU allows. Inside a block the engine
+stops at exact samples — where a control takes effect, where a bar must be composed, where a
+transition lands — so what happens never depends on the block size.
+
+Lookahead: bar *k* is composed when bar *k−1* starts playing (one bar ahead), using the
+parameter values at that sample. A state change starts the new state's deck at its quantized
+boundary on the other synth slot while the old deck fades out over the rule's fade length.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from segue.audio import LayerSynth, Mixer
+from segue.audio.mixer import sum_stems
+from segue.compose.affect import Affect
 from segue.compose.composer import BarMusic
-from segue.engine.conductor import Conductor
+from segue.engine.conductor import Conductor, Deck
+from segue.engine.controls import Control, parse_control
+from segue.music import PPQ, Key, Note
+
+log = logging.getLogger("segue.engine")
 
 
-@dataclass(slots=True)
-class Sequencer:
-    """Turns composed bars (ticks) into synth events (samples) through the tempo map."""
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something the game may want to know, at the exact sample it happens."""
 
-    synths: dict[str, LayerSynth]
-    scheduled_bars: int = 0
-    notes_scheduled: int = 0
-
-    def schedule_bar(self, bar: BarMusic, tempo_map) -> None:
-        for layer, notes in bar.notes.items():
-            synth = self.synths[layer]
-            for n in notes:
-                synth.schedule(tempo_map.sample(n.start), "on", n.pitch, n.velocity)
-                synth.schedule(tempo_map.sample(n.end), "off", n.pitch, 0)
-            self.notes_scheduled += len(notes)
-        self.scheduled_bars += 1
+    sample: int
+    kind: str  # beat | bar | phrase | state_entered | transition_started | stinger | marker | rejected | underrun
+    data: dict = field(default_factory=dict)
 
 
-@dataclass
+def _cancel_from(synth: LayerSynth, sample: int) -> None:
+    """Drop a synth's queued events at or after ``sample``; notes already sounding end at ``sample``."""
+    queue = synth._queue  # noqa: SLF001 - the engine owns its synths' queues
+    keep = [e for e in queue if e[0] < sample]
+    started = {e[4] for e in keep if e[3] == 4}  # note-ons that will have happened
+    heapq.heapify(keep)
+    synth._queue = keep  # noqa: SLF001
+    for pitch in sorted(started | set(synth._held)):  # noqa: SLF001
+        synth.schedule(sample, "off", pitch, 0)
+
+
 class Engine:
-    """Pulls audio blocks from a :class:`Conductor`, composing ``lookahead_bars`` ahead of the playhead."""
+    """Pulls audio blocks from a :class:`Conductor`, applying controls at exact samples."""
 
-    conductor: Conductor
-    soundfont: Path | None = None
-    reverb: float = 0.22
-    lookahead_bars: int = 1
-    position: int = 0
-    synths: dict[str, LayerSynth] = field(init=False)
-    mixer: Mixer = field(init=False)
-    sequencer: Sequencer = field(init=False)
+    def __init__(self, conductor: Conductor, *, soundfont: Path | None = None, reverb: float = 0.22,
+                 fade_ramp: int = 1024) -> None:
+        self.conductor = conductor
+        self.soundfont = soundfont
+        self.sample_rate = conductor.sample_rate
+        self.position = 0
+        self.fade_ramp = fade_ramp
+        parts = conductor.parts
+        self.synths: dict[tuple[int, str], LayerSynth] = {}
+        names = []
+        for slot in (0, 1):
+            for p in parts:
+                names.append(f"{slot}:{p.name}")
+        stingers = list(getattr(conductor.spec, "stingers", None) or [])
+        self.stinger_specs = {s.name: s for s in stingers}
+        names += [f"stinger:{s.name}" for s in stingers]
+        self.mixer = Mixer(names, sample_rate=self.sample_rate, reverb=reverb)
+        for slot in (0, 1):
+            for p in parts:
+                self.mixer.set_gain(f"{slot}:{p.name}", p.gain_db if slot == 0 else -120.0, ramp_samples=0)
+        for s in stingers:
+            self.mixer.set_gain(f"stinger:{s.name}", float(getattr(s, "gain_db", 0.0)), ramp_samples=0)
+        self._slot_synths: dict[int, dict[str, LayerSynth]] = {0: {}, 1: {}}
+        self._slot_idle_after: dict[int, int | None] = {0: None, 1: 0}
+        self.stinger_synths: dict[str, LayerSynth] = {}
+        self._controls: list[tuple[int, int, Control]] = []
+        self._order = itertools.count()
+        self.control_log: list[Control] = []
+        self.events: list[Event] = []
+        self._event_heap: list[tuple[int, int, Event]] = []
+        self.rejected = 0
+        self.underruns = 0
+        self.notes_scheduled = 0
+        self._last_stinger: dict[str, int] = {}
+        self._layer_gain_db: dict[str, float] = {p.name: p.gain_db for p in parts}
+        self._active_layers: dict[int, set[str]] = {0: set(), 1: set()}
+        self._gain_targets: dict[str, float] = {f"0:{p.name}": p.gain_db for p in parts}
+        self._gain_targets.update({f"1:{p.name}": -120.0 for p in parts})
+        self._compose(conductor.deck, 0)
 
-    def __post_init__(self) -> None:
-        sr = self.conductor.tempo_map.sample_rate
-        self.synths = {
-            p.name: LayerSynth(program=p.program, is_drums=p.is_drums, bank=p.bank, sample_rate=sr, soundfont=self.soundfont)
-            for p in self.conductor.parts
-        }
-        self.mixer = Mixer([p.name for p in self.conductor.parts], sample_rate=sr, reverb=self.reverb)
-        for p in self.conductor.parts:
-            self.mixer.set_gain(p.name, p.gain_db, ramp_samples=0)
-        self.sequencer = Sequencer(self.synths)
+    # ------------------------------------------------------------------ synth slots
+    def _synth(self, slot: int, layer: str) -> LayerSynth:
+        s = self._slot_synths[slot].get(layer)
+        if s is None:
+            p = next(p for p in self.conductor.parts if p.name == layer)
+            s = LayerSynth(program=p.program, is_drums=p.is_drums, bank=p.bank, sample_rate=self.sample_rate,
+                           soundfont=self.soundfont)
+            # catch up with the clock so events land on absolute samples
+            if self.position:
+                s.render(self.position)
+            self._slot_synths[slot][layer] = s
+        return s
 
-    @property
-    def sample_rate(self) -> int:
-        return self.conductor.tempo_map.sample_rate
+    # ------------------------------------------------------------------ controls
+    def submit(self, data: dict | Control, sample: int | None = None) -> str | None:
+        """Queue a control; ``sample`` None = at the next block. Returns None or the reason it was rejected."""
+        c = data if isinstance(data, Control) else parse_control(data)
+        if isinstance(c, str):
+            self._reject(self.position, c)
+            return c
+        at = c.sample if sample is None and c.sample is not None else sample
+        if at is None and c.time is not None and sample is None and not isinstance(data, Control):
+            at = c.at_sample(self.sample_rate)
+        if at is None:
+            at = self.position
+        if at < self.position:
+            reason = f"late control ({c.kind} {c.name}) for sample {at}, engine is at {self.position}"
+            self._reject(self.position, reason)
+            return reason
+        heapq.heappush(self._controls, (int(at), next(self._order), c))
+        return None
 
-    def _composed_until(self) -> int:
-        bars = self.conductor.bars
-        return self.conductor.tempo_map.sample(bars[-1].end) if bars else 0
+    def _reject(self, sample: int, reason: str) -> None:
+        self.rejected += 1
+        log.warning("control rejected: %s", reason)
+        self._emit(Event(sample, "rejected", {"reason": reason}))
 
-    def _compose_ahead(self, horizon: int) -> None:
-        """Compose and schedule bars until ``lookahead_bars`` whole bars start at or after ``horizon``."""
-        c = self.conductor
-        look = max(self.lookahead_bars, 1)
-        while not c.finished:
-            bars = c.bars
-            if len(bars) >= look and c.tempo_map.sample(bars[-look].start) >= horizon:
-                return
-            bar = c.next_bar()
-            self.sequencer.schedule_bar(bar, c.tempo_map)
+    def _apply(self, c: Control, sample: int) -> None:
+        cond = self.conductor
+        try:
+            if c.kind == "param":
+                value = cond.set_parameter(c.name, float(c.value), sample)
+                info = {"name": c.name, "value": value}
+            elif c.kind == "affect":
+                cur = cond.affect_override or Affect(cond.spec.mood.valence, cond.spec.mood.arousal,
+                                                     cond.spec.mood.intensity)
+                cond.set_affect(Affect(cur.valence if c.valence is None else c.valence,
+                                       cur.arousal if c.arousal is None else c.arousal,
+                                       cur.intensity if c.intensity is None else c.intensity))
+                info = {}
+            elif c.kind == "state":
+                self._request_state(c.name, sample)
+                info = {"name": c.name}
+            elif c.kind == "stinger":
+                self._stinger(c.name, sample)
+                info = {"name": c.name}
+            elif c.kind == "marker":
+                self._emit(Event(sample, "marker", {"name": c.name}))
+                info = {"name": c.name}
+            else:  # parse_control guarantees the kinds
+                raise ValueError(f"unknown control {c.kind}")
+        except KeyError as exc:
+            self._reject(sample, f"{c.kind} control names nothing known: {exc.args[0]!r}")
+            return
+        except ValueError as exc:
+            self._reject(sample, f"{c.kind} {c.name}: {exc}")
+            return
+        self.control_log.append(Control(kind=c.kind, name=c.name, value=c.value, valence=c.valence,
+                                        arousal=c.arousal, intensity=c.intensity, sample=sample))
+        _ = info
 
-    def pull(self, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """The next ``n`` frames: (mix after the bus, per-layer stems before the bus)."""
-        self._compose_ahead(self.position + n)
-        stems = {name: s.render(n) for name, s in self.synths.items()}
-        mix = self.mixer.process(stems)
-        self.position += n
+    # ------------------------------------------------------------------ transitions and stingers
+    def _request_state(self, name: str, sample: int) -> None:
+        cond = self.conductor
+        if cond.pending is not None:
+            # a newer request replaces one still waiting for its boundary
+            old = cond.pending
+            for s in self._slot_synths[old.deck.slot].values():
+                _cancel_from(s, sample)
+            for p_ in cond.parts:
+                name = f"{old.deck.slot}:{p_.name}"
+                self.mixer.set_gain(name, -120.0, ramp_samples=1, at=sample)
+                self._gain_targets[name] = -120.0
+            cond.pending = None
+            cond.deck.stop_tick = None
+        p = cond.request_state(name, sample)
+        if p is None:
+            return
+        # compose the new deck's first bar now: it must be ready before its boundary
+        self._compose(p.deck, sample)
+
+    def _take_over(self, sample: int) -> None:
+        cond = self.conductor
+        old_deck = cond.deck
+        p = cond.take_over(sample)
+        rule = p.rule
+        beat_samples = cond.tempo_map.sample(p.boundary_tick + cond.meter.ticks_per_beat) - sample
+        fade = max(int(float(getattr(rule, "fade_beats", 1.0)) * beat_samples), self.fade_ramp)
+        # the old deck fades out and stops; the new deck sounds at full level from the boundary
+        for p_ in cond.parts:
+            name = f"{old_deck.slot}:{p_.name}"
+            self.mixer.set_gain(name, -120.0, ramp_samples=fade, at=sample)
+            self._gain_targets[name] = -120.0
+        for s in self._slot_synths[old_deck.slot].values():
+            _cancel_from(s, sample + fade)
+        self._slot_idle_after[old_deck.slot] = sample + fade + 2 * self.sample_rate
+        self._slot_idle_after[p.deck.slot] = None
+        self._emit(Event(sample, "transition_started", {
+            "from": p.from_state, "to": p.to_state, "quantize": str(rule.quantize), "requested": p.requested_sample,
+            "boundary_tick": p.boundary_tick, "fade_samples": fade}))
+        self._emit(Event(sample, "state_entered", {"name": p.to_state, "tick": p.boundary_tick}))
+        if getattr(rule, "stinger", None):
+            self._stinger(rule.stinger, sample)
+
+    def _stinger(self, name: str, sample: int) -> None:
+        spec = self.stinger_specs[name]
+        cond = self.conductor
+        tm = cond.tempo_map
+        beat = cond.meter.ticks_per_beat
+        cooldown = int(float(getattr(spec, "cooldown_beats", 4)) * beat)
+        tick = tm.tick_at_sample(sample)
+        while tm.sample(tick) < sample:
+            tick += 1
+        last = self._last_stinger.get(name)
+        if last is not None and tick < last + cooldown:
+            raise ValueError(f"stinger {name!r} is cooling down ({(last + cooldown - tick) / beat:.1f} beats left)")
+        at = cond.boundary_tick(str(getattr(spec, "quantize", "beat")), tick)
+        self._last_stinger[name] = at
+        bar = self._bar_at(at)
+        key = bar.key if bar else cond.home_key
+        chord = None
+        if bar:
+            off = at - bar.start
+            chord = [ch for o, ch in bar.chords if o <= off][-1]
+        notes = stinger_notes(spec.parsed_notes(), cond.home_key, key, chord, at)
+        synth = self.stinger_synths.get(name)
+        if synth is None:
+            program = int(getattr(spec, "program", 9) or 0)
+            layer = getattr(spec, "layer", None)
+            if layer:
+                program = next(p.program for p in cond.parts if p.name == layer)
+            synth = LayerSynth(program=program, sample_rate=self.sample_rate, soundfont=self.soundfont)
+            if self.position:
+                synth.render(self.position)
+            self.stinger_synths[name] = synth
+        for n in notes:
+            synth.schedule(tm.sample(n.start), "on", n.pitch, n.velocity)
+            synth.schedule(tm.sample(n.end), "off", n.pitch, 0)
+        self._emit(Event(tm.sample(at), "stinger", {"name": name, "tick": at, "key": key.name(),
+                                                    "notes": [(n.start, n.pitch) for n in notes]}))
+
+    def _bar_at(self, tick: int) -> BarMusic | None:
+        for deck in (self.conductor.pending.deck if self.conductor.pending else None, self.conductor.deck):
+            if deck is None:
+                continue
+            for b in reversed(deck.bars):
+                if b.start <= tick < b.end:
+                    return b
+        deck = self.conductor.deck
+        return deck.bars[-1] if deck.bars else None
+
+    # ------------------------------------------------------------------ composing
+    def _compose(self, deck: Deck, sample: int) -> BarMusic:
+        cond = self.conductor
+        bar = cond.compose_on(deck, sample)
+        tm = cond.tempo_map
+        slot = deck.slot
+        for layer, notes in bar.notes.items():
+            if not notes:
+                continue
+            synth = self._synth(slot, layer)
+            for n in notes:
+                synth.schedule(tm.sample(n.start), "on", n.pitch, n.velocity)
+                synth.schedule(tm.sample(n.end), "off", n.pitch, 0)
+            self.notes_scheduled += len(notes)
+        self._layer_gains(deck, bar, tm.sample(bar.start))
+        start = tm.sample(bar.start)
+        info = {"bar": bar.index, "state": deck.state, "key": bar.key.name(), "tempo": bar.tempo,
+                "chord": bar.chords[0][1].name() if bar.chords else None, "slot": slot}
+        self._emit(Event(start, "bar", info))
+        if bar.bar_in_phrase == 0:
+            self._emit(Event(start, "phrase", {"phrase": bar.phrase_index, "kind": bar.phrase_kind, "state": deck.state}))
+        for b in range(cond.meter.beats_per_bar):
+            self._emit(Event(tm.sample(bar.start + b * cond.meter.ticks_per_beat), "beat",
+                             {"bar": bar.index, "beat": b, "state": deck.state}))
+        return bar
+
+    def _layer_gains(self, deck: Deck, bar: BarMusic, at: int) -> None:
+        """Each layer's fader follows its gain mapping, click-free (a one-beat ramp from the bar line).
+
+        A deck's first bar opens its faders exactly at the bar line: that slot was silent, so the
+        jump cannot click, and the new state's downbeat sounds at full level on its boundary.
+        """
+        cond = self.conductor
+        beat = max(cond.tempo_map.sample(bar.start + cond.meter.ticks_per_beat) - at, 1)
+        first = len(deck.bars) <= 1 or bar.start == deck.start_tick
+        for p in cond.parts:
+            target = p.gain_db + cond.layer_gain_offsets.get(p.name, 0.0)
+            name = f"{deck.slot}:{p.name}"
+            if self._gain_targets.get(name) != target:
+                self.mixer.set_gain(name, target, ramp_samples=1 if first else beat, at=at)
+                self._gain_targets[name] = target
+        self._active_layers[deck.slot] = {name for name, notes in bar.notes.items() if notes}
+
+    def _next_decision(self) -> int | None:
+        """The sample at which the next bar of some deck must be composed."""
+        cond = self.conductor
+        tm = cond.tempo_map
+        best: int | None = None
+        for deck in (cond.deck, cond.pending.deck if cond.pending else None):
+            if deck is None or not deck.can_compose() or (deck is cond.deck and cond.finished):
+                continue
+            last = deck.bars[-1] if deck.bars else None
+            d = tm.sample(last.start) if last is not None else self.position
+            best = d if best is None else min(best, d)
+        return best
+
+    # ------------------------------------------------------------------ the loop
+    def pull(self, n: int, want_stems: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The next ``n`` frames: (mix after the bus, per-layer stems summed over decks if asked)."""
+        end = self.position + n
+        pieces: list[np.ndarray] = []
+        stem_pieces: dict[str, list[np.ndarray]] = {}
+        while self.position < end:
+            self._due(self.position)
+            stop = end
+            if self._controls:
+                stop = min(stop, max(self._controls[0][0], self.position + 1))
+            d = self._next_decision()
+            if d is not None and d > self.position:
+                stop = min(stop, d)
+            p = self.conductor.pending
+            if p is not None:
+                b = self.conductor.tempo_map.sample(p.boundary_tick)
+                if b > self.position:
+                    stop = min(stop, b)
+            mix, stems = self._render(stop - self.position, want_stems)
+            pieces.append(mix)
+            for k, v in stems.items():
+                stem_pieces.setdefault(k, []).append(v)
+        self._flush_events(end)
+        mix = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+        stems = {k: (v[0] if len(v) == 1 else np.concatenate(v)) for k, v in stem_pieces.items()}
         return mix, stems
+
+    def _due(self, pos: int) -> None:
+        """Everything that happens at ``pos``: boundaries, controls, compositions — in that order."""
+        cond = self.conductor
+        for _ in range(64):  # bounded: each pass makes progress
+            p = cond.pending
+            if p is not None and cond.tempo_map.sample(p.boundary_tick) <= pos:
+                self._take_over(pos)
+                continue
+            if self._controls and self._controls[0][0] <= pos:
+                _, _, c = heapq.heappop(self._controls)
+                self._apply(c, pos)
+                continue
+            d = self._next_decision()
+            if d is not None and d <= pos:
+                deck = cond.deck
+                pd = cond.pending.deck if cond.pending else None
+                target = deck
+                if pd is not None and pd.can_compose() and pd.bars and cond.tempo_map.sample(pd.bars[-1].start) <= pos:
+                    target = pd
+                if not target.can_compose() or (target is deck and cond.finished):
+                    break
+                self._compose(target, pos)
+                continue
+            break
+
+    def _render(self, n: int, want_stems: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        raw: dict[str, np.ndarray] = {}
+        for slot in (0, 1):
+            idle = self._slot_idle_after[slot]
+            synths = self._slot_synths[slot]
+            if idle is not None and self.position >= idle:
+                for s in synths.values():
+                    if s.pending:
+                        idle = None
+                        break
+                if idle is not None:
+                    for s in synths.values():
+                        s.render(n)  # keep their clocks; output discarded (silent)
+                    continue
+            for layer, s in synths.items():
+                raw[f"{slot}:{layer}"] = s.render(n)
+        for name, s in self.stinger_synths.items():
+            raw[f"stinger:{name}"] = s.render(n)
+        faded = self.mixer.fade(raw) if raw else {}
+        if not raw:
+            self.mixer.fade({})
+        dry = sum_stems(faded, n)
+        mix = self.mixer.bus(dry)
+        self.position += n
+        stems: dict[str, np.ndarray] = {}
+        if want_stems:
+            for key, audio in faded.items():
+                layer = key.split(":", 1)[1]
+                stems[layer] = audio if layer not in stems else stems[layer] + audio
+        return mix, stems
+
+    # ------------------------------------------------------------------ events
+    def _emit(self, ev: Event) -> None:
+        heapq.heappush(self._event_heap, (ev.sample, next(self._order), ev))
+
+    def _flush_events(self, upto: int) -> None:
+        while self._event_heap and self._event_heap[0][0] < upto:
+            self.events.append(heapq.heappop(self._event_heap)[2])
+
+    def drain_events(self) -> list[Event]:
+        out, self.events = self.events, []
+        return out
+
+    # ------------------------------------------------------------------ introspection
+    def status(self) -> dict:
+        cond = self.conductor
+        tm = cond.tempo_map
+        tick = tm.tick_at_sample(self.position)
+        bar = self._bar_at(tick)
+        beat = (tick - bar.start) // cond.meter.ticks_per_beat if bar else 0
+        chord = None
+        if bar:
+            chord = [ch for o, ch in bar.chords if o <= tick - bar.start][-1].name()
+        return {
+            "sample": self.position, "seconds": self.position / self.sample_rate, "state": cond.state_name,
+            "pending": cond.pending.to_state if cond.pending else None, "bar": bar.index if bar else 0,
+            "beat": int(beat), "chord": chord, "key": bar.key.name() if bar else cond.home_key.name(),
+            "tempo": tm.bpm_at(tick), "active_layers": sorted(self._active_layers.get(cond.deck.slot, set())),
+            "parameters": cond.values_at(self.position), "underruns": self.underruns, "rejected": self.rejected,
+        }
 
     @property
     def end_sample(self) -> int | None:
         """Sample where the last composed bar ends, once the piece has a final bar."""
         c = self.conductor
-        if c.final_bar is None or not c.bars or c.bars[-1].index < c.final_bar:
+        if not c.finished:
             return None
-        return self._composed_until()
+        return c.tempo_map.sample(c.deck.bars[-1].end)
+
+
+def stinger_notes(notes: list[Note], home: Key, key: Key, chord, at: int) -> list[Note]:
+    """A stinger's notes moved to ``key`` by scale degree and onto a tone of ``chord``, starting at tick ``at``."""
+    if not notes:
+        return []
+    first = min(n.start for n in notes)
+    degs = [home.degree_of(n.pitch) for n in notes]
+    degs = [d if d is not None else home.degree_of(n.pitch - 1) for d, n in zip(degs, notes)]
+    shift = 0
+    if chord is not None:
+        cds = {(chord.degree + k) % 7 for k in range(0, 2 * len(chord.tones), 2)}
+        shift = min((s for s in range(-3, 4) if (degs[0] + s) % 7 in cds), key=abs, default=0)
+    out = []
+    for d, n in zip(degs, notes):
+        pitch = key.pitch_of_degree(d + shift)
+        while pitch > 108:
+            pitch -= 12
+        while pitch < 21:
+            pitch += 12
+        out.append(Note(at + n.start - first, pitch, n.duration, min(n.velocity + 10, 127)))
+    return out
+
+
+__all__ = ["Engine", "Event", "stinger_notes", "PPQ"]

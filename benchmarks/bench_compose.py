@@ -1,0 +1,63 @@
+"""Composing and rendering speed, and peak memory, measured in one run on one core.
+
+    uv run python benchmarks/bench_compose.py
+
+Prints ratios (seconds of music per CPU second) so the numbers mean the same on a fast or a
+slow machine only relative to each other; peak memory is the process's maximum resident set.
+Not a test: these machines are shared and noisy, so nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def cpu() -> float:
+    return time.process_time()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--bars", type=int, default=64)
+    ap.add_argument("--render-bars", type=int, default=32)
+    args = ap.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    from segue.compose.affect import Affect
+    from segue.pipeline import compose, render
+    from segue.spec import load_spec
+    from segue.style import load_default
+
+    load_default()
+    spec = load_spec(ROOT / "examples" / "fantasy_game.yaml")
+    layers = len(spec.layers)
+    rows = []
+    for label, aff in (("calm", Affect(0.4, 0.2, 0.2)), ("combat", Affect(-0.3, 0.95, 0.95))):
+        compose(spec, bars=4, affect=aff)  # warm caches (style model, soundfont)
+        t = cpu()
+        perf = compose(spec, bars=args.bars, affect=aff)
+        dt = cpu() - t
+        active = sum(1 for p in perf.parts if perf.notes(p.name))
+        rows.append((f"compose ({label}, {active}/{layers} layers)", perf.seconds, dt))
+        render(spec, bars=2, affect=aff)
+        t = cpu()
+        r = render(spec, bars=args.render_bars, affect=aff)
+        dt = cpu() - t
+        rows.append((f"compose+render ({label}, {active}/{layers} layers)", r.performance.seconds, dt))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{'what':48s} {'music s':>9s} {'cpu s':>8s} {'× real time':>12s}")
+    for what, music, dt in rows:
+        print(f"{what:48s} {music:9.1f} {dt:8.3f} {music / dt:12.0f}")
+    print(f"peak resident memory: {peak_mb:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Game parameters: values that seek towards their targets, and mappings onto the music.
+
+A parameter never jumps (unless its seek speed is 0): the game sets a *target* and the value
+moves towards it at ``seek`` units per second of audio time. Values are functions of the
+sample clock only, so a live session and its offline replay see the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from segue.compose.affect import Affect, affect_to_state
+from segue.compose.state import MusicalState, clamp
+from segue.music import Key, Meter
+
+AFFECT_TARGETS = ("valence", "arousal", "intensity")
+STATE_TARGETS = ("density", "tension", "tempo", "register", "dynamics", "brightness", "percussion", "layer_gain")
+
+
+@dataclass(slots=True)
+class ParameterTrack:
+    """One parameter's value over sample time: linear seek from (sample, value) towards ``target``."""
+
+    name: str
+    low: float
+    high: float
+    seek: float  # units per second; 0 = jump
+    sample_rate: int
+    value: float
+    target: float
+    since: int = 0  # sample at which ``value`` was measured
+
+    def at(self, sample: int) -> float:
+        if self.seek <= 0 or self.value == self.target:
+            return self.target
+        dt = max(sample - self.since, 0) / self.sample_rate
+        step = self.seek * dt
+        if self.target > self.value:
+            return min(self.value + step, self.target)
+        return max(self.value - step, self.target)
+
+    def set_target(self, sample: int, target: float) -> float:
+        """Aim at ``target`` (clamped into range) from ``sample`` on; returns the clamped target."""
+        self.value = self.at(sample)
+        self.since = sample
+        self.target = min(max(float(target), self.low), self.high)
+        return self.target
+
+    def jump(self, sample: int, value: float) -> None:
+        self.value = self.target = min(max(float(value), self.low), self.high)
+        self.since = sample
+
+
+def tracks_for(spec: object, sample_rate: int) -> dict[str, ParameterTrack]:
+    out = {}
+    for p in getattr(spec, "parameters", None) or []:
+        lo, hi = float(p.range[0]), float(p.range[1])
+        d = float(p.default if p.default is not None else lo)
+        out[p.name] = ParameterTrack(p.name, lo, hi, float(p.seek), sample_rate, d, d)
+    return out
+
+
+def keys_by_brightness(home: Key, allowed: list[Key]) -> list[Key]:
+    keys = [home] + [k for k in allowed if k != home]
+    return sorted(keys, key=lambda k: (k.brightness, k != home))
+
+
+def musical_state(
+    *,
+    base: Affect,
+    values: dict[str, float],
+    mappings: list,
+    home: Key,
+    allowed: list[Key],
+    tempo_range: tuple[float, float],
+    tempo_default: float,
+    meter: Meter,
+    state_key: Key | None = None,
+    state_tempo: float | None = None,
+    theme: str | None = None,
+    layers: frozenset[str] | None = None,
+) -> tuple[MusicalState, dict[str, float]]:
+    """The musical state for the current parameter values; also returns per-layer gain offsets (dB).
+
+    Affect targets (valence/arousal/intensity) are applied first and go through the documented
+    affect mapping; musical targets then override single dimensions. Several mappings onto the
+    same target average.
+    """
+    affect = {"valence": base.valence, "arousal": base.arousal, "intensity": base.intensity}
+    direct: dict[str, list[float]] = {}
+    layer_gain: dict[str, list[float]] = {}
+    for m in mappings:
+        x = values.get(m.parameter)
+        if x is None:
+            continue
+        y = float(m.value_at(x))
+        if not math.isfinite(y):
+            continue
+        if m.target in AFFECT_TARGETS:
+            direct.setdefault("affect:" + m.target, []).append(y)
+        elif m.target == "layer_gain":
+            layer_gain.setdefault(m.layer, []).append(y)
+        else:
+            direct.setdefault(m.target, []).append(y)
+    for t in AFFECT_TARGETS:
+        ys = direct.pop("affect:" + t, None)
+        if ys:
+            affect[t] = sum(ys) / len(ys)
+    aff = Affect(**affect).clamped()
+    st = affect_to_state(aff, home=home, allowed=allowed, tempo_range=tempo_range, tempo_default=tempo_default,
+                         meter=meter, theme=theme)
+    changes: dict[str, object] = {}
+    if state_key is not None:
+        changes["key"] = state_key
+    if state_tempo is not None:
+        changes["tempo"] = float(state_tempo)
+    for target, ys in direct.items():
+        y = sum(ys) / len(ys)
+        if target == "tempo":
+            changes["tempo"] = y
+        elif target == "brightness":
+            keys = keys_by_brightness(home, allowed)
+            changes["key"] = keys[min(int(clamp(y) * len(keys)), len(keys) - 1)]
+        elif target == "register":
+            changes["register"] = clamp(y, -1.0, 1.0)
+        elif target in ("density", "tension", "dynamics", "percussion"):
+            changes[target] = clamp(y)
+    lo, hi = tempo_range
+    changes["tempo"] = round(min(max(float(changes.get("tempo", st.tempo)), lo), hi), 3)
+    if layers is not None:
+        changes["layers"] = layers
+    st = st.with_(**changes)
+    return st, {k: sum(v) / len(v) for k, v in layer_gain.items()}

@@ -1,0 +1,146 @@
+"""The command line as a user meets it: real processes, exit codes, files other tools open."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mido
+import numpy as np
+import pretty_midi
+import pytest
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def segue(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.run([sys.executable, "-m", "segue.cli", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=env, timeout=600)
+
+
+def test_demo_writes_files_that_other_tools_open(tmp_path) -> None:
+    out = tmp_path / "demo"
+    r = segue("demo", "--out", str(out), "--bars", "4")
+    assert r.returncode == 0, r.stderr
+    wavs = sorted(out.glob("*.wav"))
+    mids = sorted(out.glob("*.mid"))
+    xmls = sorted(out.glob("*.musicxml"))
+    assert len(wavs) >= 3 and len(mids) >= 3 and len(xmls) >= 3
+    for w in wavs:
+        audio, sr = sf.read(str(w))
+        assert sr in (44100, 48000)
+        peak = float(np.max(np.abs(audio)))
+        assert 0.05 < peak < 0.999, (w, peak)  # neither silent nor clipped
+    for m in mids:
+        mf = mido.MidiFile(str(m))
+        assert mf.type == 1 and len(mf.tracks) >= 3
+        pm = pretty_midi.PrettyMIDI(str(m))
+        assert sum(len(i.notes) for i in pm.instruments) > 10
+    from music21 import converter
+
+    for x in xmls:
+        score = converter.parse(str(x))
+        assert len(score.parts) >= 2 and len(score.flatten().notes) > 10
+    assert (out / "fantasy_game_stems").is_dir() and len(list((out / "fantasy_game_stems").glob("*.wav"))) >= 4
+    assert list(out.glob("*.segue.json"))
+
+
+def test_compose_is_byte_identical_for_same_seed(tmp_path) -> None:
+    outs = []
+    for i, seed in enumerate(("7", "7", "8")):
+        for ext in ("mid", "wav"):
+            p = tmp_path / f"{i}.{ext}"
+            r = segue("compose", "--spec", "examples/dark_ambient.yaml", "--bars", "3", "--seed", seed, "--out", str(p))
+            assert r.returncode == 0, r.stderr
+        outs.append(((tmp_path / f"{i}.mid").read_bytes(), (tmp_path / f"{i}.wav").read_bytes()))
+    assert outs[0] == outs[1]
+    assert outs[0][0] != outs[2][0] and outs[0][1] != outs[2][1]
+
+
+@pytest.mark.parametrize("args", [
+    ("--mood", "tense suspense building", "--seconds", "6"),
+    ("--valence", "0.5", "--arousal", "0.2", "--intensity", "0.3", "--bars", "2"),
+])
+def test_compose_from_mood_or_affect(tmp_path, args) -> None:
+    p = tmp_path / "x.flac"
+    r = segue("compose", *args, "--out", str(p))
+    assert r.returncode == 0, r.stderr
+    audio, sr = sf.read(str(p))
+    assert audio.shape[0] > sr and np.max(np.abs(audio)) > 0.05
+
+
+def test_musicxml_output_parses(tmp_path) -> None:
+    p = tmp_path / "x.musicxml"
+    r = segue("compose", "--spec", "examples/light_orchestral_film.yaml", "--bars", "4", "--out", str(p))
+    assert r.returncode == 0, r.stderr
+    from music21 import converter
+
+    assert len(converter.parse(str(p)).flatten().notes) > 10
+
+
+def _bad_spec(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "bad.yaml"
+    p.write_text(text)
+    return p
+
+
+GOOD = (ROOT / "examples" / "dark_ambient.yaml").read_text()
+
+
+@pytest.mark.parametrize("mutate, expect", [
+    (lambda t: t + "\n  - [unclosed\n", "line"),
+    (lambda t: t.replace("palette:", "palette:\n  colour: blue", 1), "colour"),
+    (lambda t: t.replace("meter:", "meter_typo:", 1), "meter_typo"),
+])
+def test_bad_specs_give_one_clear_error(tmp_path, mutate, expect) -> None:
+    p = _bad_spec(tmp_path, mutate(GOOD))
+    r = segue("compose", "--spec", str(p), "--out", str(tmp_path / "x.mid"))
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
+    assert expect in r.stderr
+    assert "bad.yaml:" in r.stderr  # file:line
+
+
+def test_empty_scale_range_intersection_is_named(tmp_path) -> None:
+    text = """
+name: narrow
+palette: {key: C major}
+layers:
+  - name: lead
+    role: melody
+    program: 0
+    range: [C#4, D#4]
+"""
+    p = _bad_spec(tmp_path, text)
+    r = segue("compose", "--spec", str(p), "--out", str(tmp_path / "x.mid"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "lead" in r.stderr and ":8:" in r.stderr
+
+
+def test_missing_and_corrupt_files(tmp_path) -> None:
+    r = segue("compose", "--spec", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "x.mid"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "nope.yaml" in r.stderr
+    junk = tmp_path / "junk.mid"
+    junk.write_bytes(b"MThd\x00\x00\x00\x06garbage" + os.urandom(64))
+    r = segue("render", str(junk), "--out", str(tmp_path / "x.wav"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "junk.mid" in r.stderr
+    r = segue("compose", "--mood", "xyzzy", "--out", str(tmp_path / "x.mid"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    r = segue("compose", "--valence", "nan", "--out", str(tmp_path / "x.mid"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    r = segue("compose", "--bars", "4", "--out", str(tmp_path / "x.docx"))
+    assert r.returncode == 2 and ".docx" in r.stderr
+
+
+def test_render_a_midi_file(tmp_path) -> None:
+    mid = tmp_path / "in.mid"
+    assert segue("compose", "--bars", "2", "--out", str(mid)).returncode == 0
+    wav = tmp_path / "out.wav"
+    r = segue("render", str(mid), "--out", str(wav))
+    assert r.returncode == 0, r.stderr
+    audio, sr = sf.read(str(wav))
+    assert np.max(np.abs(audio)) > 0.05
