@@ -105,15 +105,12 @@ class TempoMap:
             if not (1.0 <= p.bpm <= 1000.0):
                 raise ValueError(f"tempo must be 1..1000 bpm, got {p.bpm}")
         self._ticks = [p.tick for p in self.points]
-        # exact seconds (as Fractions) at each tempo point
+        # exact seconds per tick at each tempo point, and exact seconds at each point (Fractions)
+        self._sec_per_tick = [60 / (Fraction(p.bpm).limit_denominator(1_000_000) * PPQ) for p in self.points]
         secs: list[Fraction] = [Fraction(0)]
-        for a, b in zip(self.points, self.points[1:]):
-            secs.append(secs[-1] + self._span(b.tick - a.tick, a.bpm))
+        for i, (a, b) in enumerate(zip(self.points, self.points[1:])):
+            secs.append(secs[-1] + (b.tick - a.tick) * self._sec_per_tick[i])
         self._secs = secs
-
-    @staticmethod
-    def _span(ticks: int, bpm: float) -> Fraction:
-        return Fraction(ticks, PPQ) * 60 / Fraction(bpm).limit_denominator(1_000_000)
 
     def set_tempo(self, tick: int, bpm: float) -> None:
         """Change tempo from ``tick`` on (replacing any later points: the future is not written yet)."""
@@ -128,23 +125,21 @@ class TempoMap:
 
     def seconds_exact(self, tick: int) -> Fraction:
         i = max(bisect.bisect_right(self._ticks, tick) - 1, 0)
-        p = self.points[i]
-        return self._secs[i] + self._span(tick - p.tick, p.bpm)
+        return self._secs[i] + (tick - self._ticks[i]) * self._sec_per_tick[i]
 
     def seconds(self, tick: int) -> float:
         return float(self.seconds_exact(tick))
 
     def sample(self, tick: int) -> int:
         """The audio sample at which ``tick`` sounds (rounded once, from exact arithmetic)."""
-        return int(round(self.seconds_exact(tick) * self.sample_rate))
+        x = self.seconds_exact(tick) * self.sample_rate
+        return int(x.numerator * 2 + x.denominator) // (2 * x.denominator)  # round half up, exactly
 
     def tick_at_seconds(self, seconds: float) -> int:
         """The last tick that starts at or before ``seconds``."""
         s = Fraction(seconds).limit_denominator(10**9)
         i = max(bisect.bisect_right(self._secs, s) - 1, 0)
-        p = self.points[i]
-        rate = Fraction(p.bpm).limit_denominator(1_000_000) * PPQ / 60
-        return p.tick + int((s - self._secs[i]) * rate)
+        return self._ticks[i] + int((s - self._secs[i]) / self._sec_per_tick[i])
 
     def tick_at_sample(self, sample: int) -> int:
         return self.tick_at_seconds(sample / self.sample_rate)
