@@ -198,3 +198,56 @@ def _ensure_dir(path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create folder {path.parent}: {exc.strerror}") from None
+
+
+@dataclass(slots=True)
+class Played:
+    """A timeline played through the engine: raw engine output (what a live sink would hear)."""
+
+    performance: Performance
+    mix: np.ndarray
+    events: list
+    control_log: object
+    stems: dict[str, np.ndarray] = field(default_factory=dict)
+    rejected: int = 0
+
+
+def play(spec: object, timeline: object, *, seed: int | None = None, soundfont: Path | None = None,
+         block: int = 2048, keep_stems: bool = False, progress: Progress | None = None,
+         keep_audio: bool = True, on_block: Callable[[np.ndarray], None] | None = None) -> Played:
+    """Render a timeline of controls offline with the live engine, as fast as the CPU allows.
+
+    The output is the engine's own (limited, never clipping) mix, not loudness-normalised:
+    a live session cannot normalise what it has not played yet, and the two must be equal.
+    """
+    from segue.engine.controls import Timeline
+
+    c = make_conductor(spec, seed=timeline.seed if seed is None and timeline.seed is not None else seed,
+                       sample_rate=timeline.sample_rate)
+    engine = Engine(c, soundfont=soundfont)
+    for ctl in timeline.sorted():
+        engine.submit(ctl, sample=ctl.at_sample(timeline.sample_rate))
+    total = timeline.end_sample()
+    latency = engine.mixer.latency
+    mixes: list[np.ndarray] = []
+    stems: dict[str, list[np.ndarray]] = {p.name: [] for p in c.parts}
+    while engine.position < total + latency:
+        n = min(block, total + latency - engine.position)
+        mix, st = engine.pull(n, want_stems=keep_stems)
+        if keep_audio:
+            mixes.append(mix)
+        if on_block is not None:
+            on_block(mix)
+        if keep_stems:
+            for k in stems:
+                stems[k].append(st[k] if k in st else np.zeros((n, 2), dtype=np.float32))
+        if progress:
+            progress(engine.position, total + latency)
+    perf = c.performance()
+    perf.end = c.tempo_map.tick_at_sample(total)
+    log = Timeline(controls=list(engine.control_log), duration=total / timeline.sample_rate,
+                   seed=c.seed, sample_rate=timeline.sample_rate)
+    perf.provenance = provenance(c, len(perf.sounding_bars()), None, log.to_dict())
+    full = np.concatenate(mixes)[latency:latency + total] if keep_audio else np.zeros((0, 2), np.float32)
+    st_out = {k: np.concatenate(v)[:total] for k, v in stems.items()} if keep_stems else {}
+    return Played(perf, full, list(engine.events), log, st_out, engine.rejected)

@@ -70,6 +70,8 @@ class BarMusic:
     phrase_index: int
     bar_in_phrase: int
     phrase_kind: str
+    cut: int | None = None
+    """Tick where this bar's deck was faded out by a transition (exports stop its notes there)."""
 
     @property
     def length(self) -> int:

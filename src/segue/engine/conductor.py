@@ -223,6 +223,9 @@ class Conductor:
         p = self.pending
         assert p is not None
         self.pending = None
+        for bar in self.deck.bars:
+            if bar.end > p.boundary_tick:
+                bar.cut = p.boundary_tick
         self.deck = p.deck
         self.state_name = p.to_state
         self.transitions += 1
@@ -235,7 +238,10 @@ class Conductor:
         state, gains = self.state_at(sample, deck.state)
         self.layer_gain_offsets = gains
         tick = deck.composer.tick
-        if self.tempo_map.bpm_at(tick) != state.tempo:
+        if self.pending is not None and deck is self.deck:
+            # the next state's deck is already scheduled against the tempo map: hold the tempo
+            state = state.with_(tempo=self.tempo_map.bpm_at(tick))
+        elif self.tempo_map.bpm_at(tick) != state.tempo:
             self.tempo_map.set_tempo(tick, state.tempo)
         bar = deck.composer.compose_bar(state)
         self.bars_composed += 1

@@ -44,8 +44,12 @@ class Control:
             return int(self.sample)
         return int(round((self.time or 0.0) * sample_rate))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None and v != ""}
+    def to_dict(self, sample_rate: int | None = None) -> dict[str, Any]:
+        d = {k: v for k, v in asdict(self).items() if v is not None and v != ""}
+        d["type"] = d.pop("kind")
+        if sample_rate and self.sample is not None and self.time is None:
+            d["time"] = round(self.sample / sample_rate, 6)  # for people; ``sample`` is what replays
+        return d
 
 
 def _finite(x: Any) -> bool:
@@ -109,7 +113,8 @@ class Timeline:
         return last + 4 * self.sample_rate
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"sample_rate": self.sample_rate, "controls": [c.to_dict() for c in self.sorted()]}
+        d: dict[str, Any] = {"sample_rate": self.sample_rate,
+                             "controls": [c.to_dict(self.sample_rate) for c in self.sorted()]}
         if self.duration is not None:
             d["duration"] = self.duration
         if self.seed is not None:

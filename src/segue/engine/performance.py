@@ -20,10 +20,14 @@ class Performance:
     seed: int
     bars: list[BarMusic] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
+    end: int | None = None
+    """Where the piece ends (ticks); default: the end of the last bar."""
 
     @property
     def end_tick(self) -> int:
-        return self.bars[-1].end if self.bars else 0
+        if self.end is not None:
+            return self.end
+        return max((b.end for b in self.bars), default=0)
 
     @property
     def seconds(self) -> float:
@@ -34,9 +38,15 @@ class Performance:
         return self.tempo_map.sample_rate
 
     def notes(self, layer: str) -> list[Note]:
+        """A layer's notes in time order; notes of a faded-out deck stop at its transition."""
         out: list[Note] = []
+        end = self.end_tick
         for bar in self.bars:
-            out.extend(bar.notes.get(layer, ()))
+            limit = end if bar.cut is None else min(bar.cut, end)
+            for n in bar.notes.get(layer, ()):
+                if n.start >= limit:
+                    continue
+                out.append(n if n.end <= limit else Note(n.start, n.pitch, limit - n.start, n.velocity))
         out.sort()
         return out
 
@@ -46,7 +56,13 @@ class Performance:
     def key_changes(self) -> list[tuple[int, Key]]:
         """(tick, key) at the start and wherever the key changes."""
         out: list[tuple[int, Key]] = []
-        for bar in self.bars:
+        for bar in self.sounding_bars():
             if not out or out[-1][1] != bar.key:
                 out.append((bar.start, bar.key))
         return out
+
+    def sounding_bars(self) -> list[BarMusic]:
+        """Bars in time order that actually sound (not replaced by a transition, not past the end)."""
+        end = self.end_tick
+        bars = [b for b in self.bars if b.start < end and (b.cut is None or b.start < b.cut)]
+        return sorted(bars, key=lambda b: b.start)

@@ -67,7 +67,7 @@ def build_midi(perf: Performance) -> mido.MidiFile:
     for tick, key in perf.key_changes():
         conductor.append((tick, 3, mido.MetaMessage("key_signature", key=midi_key_name(key))))
         conductor.append((tick, 4, mido.MetaMessage("marker", text=f"key: {key.name()}")))
-    for bar in perf.bars:
+    for bar in perf.sounding_bars():
         if bar.bar_in_phrase == 0:
             conductor.append((bar.start, 5, mido.MetaMessage("marker", text=f"phrase {bar.phrase_index + 1}: {bar.phrase_kind}")))
     if perf.provenance:

@@ -1,0 +1,257 @@
+"""Live sessions: the engine in real time, fed by controls from any thread.
+
+A producer thread pulls blocks from the :class:`~segue.engine.engine.Engine` and keeps a small
+queue of finished audio ahead of the sink; the sink (a sound card, or a headless clock for
+tests and servers) takes one block per block-period and never waits for the composer. If the
+queue is ever empty the sink repeats the last block, fading it, and counts an underrun —
+the music sustains instead of going silent.
+
+Controls from the game (Python API, OSC, WebSocket) are queued and applied at the start of the
+next block the producer renders; the engine logs each with its exact sample, so
+``session.control_log()`` replays offline to the same samples (``segue play``).
+"""
+
+from __future__ import annotations
+
+import collections
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from segue.engine.conductor import Conductor
+from segue.engine.controls import Control, Timeline, parse_control
+from segue.engine.engine import Engine, Event
+
+EventCallback = Callable[[Event], None]
+
+
+class LiveSession:
+    """One running engine: thread-safe control methods, events to subscribers, audio to a sink."""
+
+    def __init__(self, spec: object, *, seed: int | None = None, soundfont: Path | None = None,
+                 sample_rate: int = 44100, block: int = 512, ahead_blocks: int = 6,
+                 record: bool = False, style: object | None = None) -> None:
+        self.spec = spec
+        self.block = int(block)
+        self.sample_rate = int(sample_rate)
+        self.conductor = Conductor(spec, seed=seed, style=style, sample_rate=sample_rate, keep_bars=record)
+        self.engine = Engine(self.conductor, soundfont=soundfont)
+        self._inbox: queue.SimpleQueue[dict | Control] = queue.SimpleQueue()
+        self._ready: collections.deque[np.ndarray] = collections.deque()
+        self._ahead = max(2, int(ahead_blocks))
+        self._cv = threading.Condition()
+        self._subscribers: list[EventCallback] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.record = record
+        self.recorded: list[np.ndarray] = []
+        self.underruns = 0
+        self.blocks_played = 0
+        self._last_block = np.zeros((self.block, 2), dtype=np.float32)
+        self._fill_gain = 1.0
+        self._status: dict = self.engine.status()
+        self._errors: list[str] = []
+
+    # ------------------------------------------------------------------ controls (any thread)
+    def control(self, data: dict | Control) -> str | None:
+        """Queue a control (dict as in the WebSocket/trace format). Returns a reason if it is malformed."""
+        c = data if isinstance(data, Control) else parse_control(data)
+        if isinstance(c, str):
+            self._inbox.put({"__rejected__": c})
+            return c
+        self._inbox.put(Control(kind=c.kind, name=c.name, value=c.value, valence=c.valence,
+                                arousal=c.arousal, intensity=c.intensity))
+        return None
+
+    def set_parameter(self, name: str, value: float) -> str | None:
+        return self.control({"type": "param", "name": name, "value": value})
+
+    def set_state(self, name: str) -> str | None:
+        return self.control({"type": "state", "name": name})
+
+    def stinger(self, name: str) -> str | None:
+        return self.control({"type": "stinger", "name": name})
+
+    def marker(self, name: str) -> str | None:
+        return self.control({"type": "marker", "name": name})
+
+    def set_affect(self, valence: float | None = None, arousal: float | None = None,
+                   intensity: float | None = None) -> str | None:
+        d: dict[str, Any] = {"type": "affect"}
+        for k, v in (("valence", valence), ("arousal", arousal), ("intensity", intensity)):
+            if v is not None:
+                d[k] = v
+        return self.control(d)
+
+    def subscribe(self, callback: EventCallback) -> Callable[[], None]:
+        """Call ``callback(event)`` (on the producer thread) for every event; returns an unsubscribe function."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def status(self) -> dict:
+        s = dict(self._status)
+        s["underruns"] = self.underruns
+        s["blocks_played"] = self.blocks_played
+        return s
+
+    def control_log(self) -> Timeline:
+        return Timeline(controls=list(self.engine.control_log), duration=self.engine.position / self.sample_rate,
+                        seed=self.conductor.seed, sample_rate=self.sample_rate)
+
+    # ------------------------------------------------------------------ producer
+    def start(self) -> "LiveSession":
+        """Start the producer and wait (briefly) until the queue is primed, so playback starts without a gap."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._produce, name="segue-producer", daemon=True)
+            self._thread.start()
+            deadline = time.perf_counter() + 5.0
+            with self._cv:
+                while len(self._ready) < self._ahead and time.perf_counter() < deadline:
+                    self._cv.wait(timeout=0.05)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cv:
+            self._cv.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _produce(self) -> None:
+        eng = self.engine
+        while not self._stop.is_set():
+            with self._cv:
+                while len(self._ready) >= self._ahead and not self._stop.is_set():
+                    self._cv.wait(timeout=0.5)
+            if self._stop.is_set():
+                break
+            self.produce_block()
+
+    def produce_block(self) -> np.ndarray:
+        """Render one block now (the producer thread's step; also usable synchronously in tests)."""
+        eng = self.engine
+        while True:
+            try:
+                item = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, dict):
+                eng._reject(eng.position, item["__rejected__"])  # noqa: SLF001 - logged like any rejection
+            else:
+                eng.submit(item, sample=eng.position)
+        try:
+            mix, _ = eng.pull(self.block)
+        except Exception as exc:  # never let a bug silence the music: log it and keep the last block going
+            self._errors.append(repr(exc))
+            mix = self._last_block * np.float32(0.5)
+        for ev in eng.drain_events():
+            for cb in list(self._subscribers):
+                try:
+                    cb(ev)
+                except Exception:  # a subscriber's bug must not stop the music
+                    pass
+        self._status = eng.status()
+        if self.record:
+            self.recorded.append(mix)
+        with self._cv:
+            self._ready.append(mix)
+            self._cv.notify_all()
+        return mix
+
+    # ------------------------------------------------------------------ sink side
+    def next_block(self) -> np.ndarray:
+        """The next block for the sink; never waits: on an empty queue, sustain (fade) the last block."""
+        with self._cv:
+            if self._ready:
+                block = self._ready.popleft()
+                self._cv.notify_all()
+                self._last_block = block
+                self._fill_gain = 1.0
+                self.blocks_played += 1
+                return block
+        self.underruns += 1
+        self._fill_gain *= 0.7
+        return self._last_block * np.float32(self._fill_gain)
+
+    def recorded_audio(self) -> np.ndarray:
+        return np.concatenate(self.recorded) if self.recorded else np.zeros((0, 2), dtype=np.float32)
+
+
+class HeadlessSink:
+    """Consumes a session's blocks at real-time pace without a sound card (servers, tests, CI)."""
+
+    def __init__(self, session: LiveSession) -> None:
+        self.session = session
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "HeadlessSink":
+        self._thread = threading.Thread(target=self._run, name="segue-headless-sink", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        period = self.session.block / self.session.sample_rate
+        t0 = time.perf_counter()
+        n = 0
+        while not self._stop.is_set():
+            self.session.next_block()
+            n += 1
+            delay = t0 + n * period - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+class DeviceError(RuntimeError):
+    """No sound device (or no audio backend) is available."""
+
+
+class DeviceSink:
+    """Plays a session on the default sound device through miniaudio (wheels on Linux, macOS, Windows)."""
+
+    def __init__(self, session: LiveSession) -> None:
+        self.session = session
+        self._device = None
+
+    def start(self) -> "DeviceSink":
+        try:
+            import miniaudio
+        except Exception as exc:  # pragma: no cover - depends on the platform
+            raise DeviceError(f"the audio backend (miniaudio) is not available: {exc}") from None
+        session = self.session
+        pending = np.zeros((0, 2), dtype=np.float32)
+
+        def frames():
+            nonlocal pending
+            required = yield b""
+            while True:
+                while pending.shape[0] < required:
+                    pending = np.concatenate([pending, session.next_block()])
+                out, pending = pending[:required], pending[required:]
+                required = yield out.astype(np.float32).tobytes()
+
+        try:
+            self._device = miniaudio.PlaybackDevice(
+                output_format=miniaudio.SampleFormat.FLOAT32, nchannels=2, sample_rate=session.sample_rate,
+                buffersize_msec=max(20, int(1000 * session.block / session.sample_rate * 2)))
+            gen = frames()
+            next(gen)
+            self._device.start(gen)
+        except Exception as exc:
+            raise DeviceError(f"no sound device could be opened ({exc}); use --headless or `segue play` to render to a file") from None
+        return self
+
+    def stop(self) -> None:
+        if self._device is not None:
+            self._device.close()
+            self._device = None
