@@ -37,7 +37,10 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     from segue.spec import SpecError
     from segue.style import StyleError
 
-    types: list[type[BaseException]] = [UserError, SpecError, AudioError, StyleError, MoodError, OutputError]
+    from segue.engine.controls import TimelineError
+
+    types: list[type[BaseException]] = [UserError, SpecError, AudioError, StyleError, MoodError, OutputError,
+                                        TimelineError]
     try:
         from segue.evaluate import EvaluationError as EvalError
 
@@ -134,6 +137,101 @@ def compose(
               f"{perf.home_key.name()}, seed {perf.seed}, {dt:.1f} s)")
     for p in written[1:]:
         out.print(f"      {p}")
+
+
+@app.command()
+def play(
+    spec: Path = typer.Option(..., "--spec", "-s", help="Score spec (YAML) with states/parameters."),
+    trace: Path = typer.Option(..., "--trace", "-t", help="Timeline of controls (JSON or YAML)."),
+    out_path: Path = typer.Option(..., "--out", "-o", help="Output: .wav, .flac or .mid."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the trace's, else the spec's)."),
+    events: Optional[Path] = typer.Option(None, "--events", help="Also write the engine's events as JSON lines."),
+    soundfont: Optional[Path] = typer.Option(None, "--soundfont", help="A .sf2 file (default: the bundled GM font)."),
+) -> None:
+    """Render a gameplay trace offline with the live engine (same notes, same samples)."""
+    import json as _json
+
+    from segue import pipeline
+    from segue.engine.controls import Timeline
+
+    spec_obj = _load_spec(spec)
+    timeline = Timeline.load(trace)
+    kind = pipeline.output_kind(out_path)
+    if kind == "musicxml":
+        raise UserError("`segue play` writes .wav, .flac or .mid")
+    with progress_bar("playing") as cb:
+        played = pipeline.play(spec_obj, timeline, seed=seed, soundfont=soundfont, progress=cb,
+                               keep_audio=kind == "audio")
+    if kind == "audio":
+        from segue.audio import write_audio
+
+        pipeline._ensure_dir(out_path)
+        write_audio(out_path, played.mix, timeline.sample_rate)
+        pipeline.write_sidecar(out_path, played.performance.provenance)
+    else:
+        pipeline.write_performance(played.performance, out_path)
+    if events is not None:
+        with events.open("w", encoding="utf-8") as fh:
+            for ev in played.events:
+                fh.write(_json.dumps({"sample": ev.sample, "kind": ev.kind, "data": ev.data}, default=str) + "\n")
+    kinds: dict[str, int] = {}
+    for ev in played.events:
+        kinds[ev.kind] = kinds.get(ev.kind, 0) + 1
+    out.print(f"[green]wrote[/green] {out_path}  ({timeline.end_sample() / timeline.sample_rate:.1f} s, "
+              f"{kinds.get('state_entered', 0)} transitions, {kinds.get('stinger', 0)} stingers, "
+              f"{played.rejected} rejected controls)")
+
+
+@app.command()
+def live(
+    spec: Optional[Path] = typer.Option(None, "--spec", "-s", help="Score spec (YAML). Default: the embedded spec."),
+    osc_port: int = typer.Option(9000, "--osc-port", help="UDP port for OSC control (0 = off)."),
+    ws_port: int = typer.Option(9001, "--ws-port", help="TCP port for the WebSocket protocol (0 = off)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
+    token: Optional[str] = typer.Option(None, "--token", help="Required from WebSocket clients (needed off loopback)."),
+    headless: bool = typer.Option(False, "--headless", help="No sound card: run the clock without audio output."),
+    record: Optional[Path] = typer.Option(None, "--record", help="On exit, write the control log here (replay with `segue play`)."),
+    seconds: Optional[float] = typer.Option(None, "--seconds", help="Stop after this many seconds (default: until Ctrl-C)."),
+    seed: Optional[int] = typer.Option(None, "--seed"),
+) -> None:
+    """Play in real time to the sound device, controlled over OSC and WebSocket."""
+    from segue.engine.live import DeviceError, DeviceSink, HeadlessSink, LiveSession
+
+    spec_obj = _load_spec(spec)
+    if host not in ("127.0.0.1", "localhost", "::1") and not token:
+        raise UserError("listening beyond loopback needs --token")
+    session = LiveSession(spec_obj, seed=seed).start()
+    servers = []
+    try:
+        try:
+            sink = HeadlessSink(session).start() if headless else DeviceSink(session).start()
+        except DeviceError as exc:
+            raise UserError(str(exc)) from None
+        from segue.server import start_osc, start_ws
+
+        if osc_port:
+            servers.append(start_osc(session, host=host, port=osc_port))
+            out.print(f"OSC on udp://{host}:{osc_port}  (/segue/param/<name> f, /segue/state s, /segue/stinger s)")
+        if ws_port:
+            servers.append(start_ws(session, host=host, port=ws_port, token=token))
+            out.print(f"WebSocket on ws://{host}:{ws_port}  (JSON controls, see docs/protocol.md)")
+        out.print("playing — Ctrl-C to stop")
+        t0 = time.perf_counter()
+        try:
+            while seconds is None or time.perf_counter() - t0 < seconds:
+                time.sleep(0.25)
+        except KeyboardInterrupt:
+            pass
+        sink.stop()
+    finally:
+        for s in servers:
+            s.close()
+        session.stop()
+    if record is not None:
+        session.control_log().save(record)
+        out.print(f"[green]wrote[/green] control log {record}")
+    st = session.status()
+    out.print(f"played {st['seconds']:.1f} s, {st['underruns']} underruns, {st['rejected']} rejected controls")
 
 
 @app.command()

@@ -145,8 +145,15 @@ class Timeline:
         for i, entry in enumerate(data["controls"]):
             c = parse_control(entry)
             if isinstance(c, str):
-                raise TimelineError(f"{source}: controls[{i}]: {c}")
-            if c.time is None and c.sample is None:
+                # a bad control in a trace is played like a bad control from a game: rejected, logged, at its time
+                t = entry.get("time") if isinstance(entry, dict) else None
+                smp = entry.get("sample") if isinstance(entry, dict) else None
+                c = Control(kind="invalid", name=f"controls[{i}]: {c}",
+                            time=float(t) if _finite(t) and t >= 0 else None,
+                            sample=smp if isinstance(smp, int) and not isinstance(smp, bool) and smp >= 0 else None)
+                if c.time is None and c.sample is None:
+                    c = Control(kind="invalid", name=c.name, time=0.0)
+            elif c.time is None and c.sample is None:
                 raise TimelineError(f"{source}: controls[{i}]: needs a 'time' (seconds) or a 'sample'")
             controls.append(c)
         return cls(controls=controls, duration=None if dur is None else float(dur), seed=seed, sample_rate=int(sr))

@@ -150,6 +150,9 @@ class Engine:
             elif c.kind == "stinger":
                 self._stinger(c.name, sample)
                 info = {"name": c.name}
+            elif c.kind == "invalid":
+                self._reject(sample, c.name)
+                return
             elif c.kind == "marker":
                 self._emit(Event(sample, "marker", {"name": c.name}))
                 info = {"name": c.name}

@@ -1,0 +1,169 @@
+"""``segue render IN.mid --out OUT.wav``: a Standard MIDI File through Segue's own audio path.
+
+MIDI semantics kept: all tracks are merged (channel state is shared across tracks), tempo
+changes move every later event, channel 10 is percussion, program/bank changes, controllers
+(volume, pan, expression, sustain pedal, RPN pitch-bend range) and pitch bend all take effect
+at their exact sample. Each MIDI channel becomes one layer, rendered by the same
+:class:`LayerSynth`/:class:`Mixer` path as generated music, then normalised and written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import mido
+
+from segue.audio.errors import AudioError
+from segue.audio.loudness import normalise_loudness
+from segue.audio.mixer import Mixer
+from segue.audio.render import pull
+from segue.audio.sinks import audio_format, write_audio
+from segue.audio.synth import LayerSynth
+
+DRUM_CHANNEL = 9
+DEFAULT_TEMPO = 500_000  # microseconds per quarter note (120 bpm), the SMF default
+
+
+@dataclass(slots=True)
+class ChannelPart:
+    """Everything one MIDI channel does, as sample-stamped events."""
+
+    channel: int
+    program: int = 0  # the program in force at the channel's first note
+    bank: int = 0
+    notes: int = 0
+    events: list[tuple[int, str, int, int]] = field(default_factory=list)  # (sample, kind, a, b)
+
+    @property
+    def is_drums(self) -> bool:
+        return self.channel == DRUM_CHANNEL
+
+    @property
+    def name(self) -> str:
+        return f"ch{self.channel + 1:02d}"
+
+
+@dataclass(slots=True)
+class MidiScore:
+    parts: list[ChannelPart]
+    end_sample: int  # the last event's sample
+    ticks_per_beat: int
+
+
+def _load(path: Path) -> mido.MidiFile:
+    if not path.is_file():
+        raise AudioError(f"MIDI file not found: {path}")
+    try:
+        midi = mido.MidiFile(str(path), clip=True)
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise AudioError(f"not a readable MIDI file: {path} ({_reason(exc)})") from exc
+    if midi.type == 2:
+        raise AudioError(f"{path} is a type-2 MIDI file (independent patterns), which Segue cannot render")
+    if not midi.ticks_per_beat or midi.ticks_per_beat <= 0:
+        raise AudioError(f"{path} uses SMPTE time code instead of beats, which Segue cannot render")
+    return midi
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "the file ends in the middle of the data"
+    return str(exc) or type(exc).__name__
+
+
+def read_midi(path: Path, sample_rate: int = 44100) -> MidiScore:
+    """Parse a MIDI file into per-channel, sample-stamped events.
+
+    Tick → sample conversion is exact rational arithmetic, rounded once per event, because a
+    file's own PPQ (96, 384, 960 …) generally differs from Segue's internal 480.
+    """
+    midi = _load(Path(path))
+    ppq = midi.ticks_per_beat
+    parts: dict[int, ChannelPart] = {}
+    seconds = Fraction(0)
+    tempo = DEFAULT_TEMPO
+    sounding: dict[tuple[int, int], int] = {}  # (channel, key) → sample of its note-on
+    end = 0
+    try:
+        events = mido.merge_tracks(midi.tracks)
+    except (ValueError, TypeError) as exc:
+        raise AudioError(f"not a readable MIDI file: {path} ({_reason(exc)})") from exc
+    for message in events:
+        seconds += Fraction(message.time * tempo, ppq * 1_000_000)
+        sample = round(seconds * sample_rate)
+        if message.type == "set_tempo":
+            tempo = message.tempo
+            continue
+        channel = getattr(message, "channel", None)
+        if channel is None:
+            continue
+        part = parts.setdefault(channel, ChannelPart(channel))
+        kind = message.type
+        if kind == "note_on" and message.velocity > 0:
+            if part.notes == 0:
+                part.program = _program_before_first_note(part)
+            part.notes += 1
+            sounding[(channel, message.note)] = sample
+            part.events.append((sample, "on", message.note, message.velocity))
+        elif kind in ("note_off", "note_on"):
+            started = sounding.pop((channel, message.note), None)
+            if started is not None and started >= sample:
+                sample = started + 1  # a zero-length note still has to end after it starts
+            part.events.append((sample, "off", message.note, 0))
+        elif kind == "program_change":
+            part.events.append((sample, "program", message.program, 0))
+        elif kind == "control_change":
+            if message.control == 0 and part.notes == 0:
+                part.bank = message.value
+            part.events.append((sample, "control", message.control, message.value))
+        elif kind == "pitchwheel":
+            part.events.append((sample, "bend", message.pitch, 0))
+        else:
+            continue
+        end = max(end, sample)
+    used = [part for _, part in sorted(parts.items()) if part.notes > 0]
+    if not used:
+        raise AudioError(f"{path} contains no notes")
+    return MidiScore(used, end, ppq)
+
+
+def _program_before_first_note(part: ChannelPart) -> int:
+    programs = [a for _, kind, a, _ in part.events if kind == "program"]
+    return programs[-1] if programs else 0
+
+
+def _synth_for(part: ChannelPart, sample_rate: int, soundfont: Path | None) -> LayerSynth:
+    synth = LayerSynth(program=part.program, is_drums=part.is_drums, bank=part.bank if not part.is_drums else 0,
+                       sample_rate=sample_rate, soundfont=soundfont)
+    for sample, kind, a, b in part.events:
+        if kind == "on":
+            synth.schedule(sample, "on", a, b)
+        elif kind == "off":
+            synth.schedule(sample, "off", a)
+        elif kind == "program":
+            synth.schedule_program(sample, a)
+        elif kind == "control":
+            synth.schedule_control(sample, a, b)
+        elif kind == "bend":
+            synth.schedule_pitch_bend(sample, a)
+    return synth
+
+
+def render_midi_file(midi_path: Path, out_path: Path, *, soundfont: Path | None = None,
+                     sample_rate: int = 44100, tail_seconds: float = 2.0, target_lufs: float = -16.0,
+                     peak_dbfs: float = -1.0, reverb: float = 0.25) -> dict:
+    """Render a MIDI file to .wav/.flac; returns a report (layers, duration, loudness, peak)."""
+    midi_path, out_path = Path(midi_path), Path(out_path)
+    audio_format(out_path)  # refuse a bad extension before spending time rendering
+    score = read_midi(midi_path, sample_rate)
+    synths = {part.name: _synth_for(part, sample_rate, soundfont) for part in score.parts}
+    mixer = Mixer(list(synths), sample_rate, reverb=reverb, ceiling_dbfs=peak_dbfs)
+    frames = score.end_sample + int(round(tail_seconds * sample_rate))
+    mix, _ = pull(synths, mixer, frames, keep_stems=False)
+    mix, loudness = normalise_loudness(mix, sample_rate, target_lufs=target_lufs, peak_dbfs=peak_dbfs)
+    write_audio(out_path, mix, sample_rate)
+    layers = {part.name: {"program": part.program, "drums": part.is_drums, "notes": part.notes,
+                          "preset": synths[part.name].preset_name} for part in score.parts}
+    return {"midi": str(midi_path), "out": str(out_path), "sample_rate": sample_rate,
+            "seconds": frames / sample_rate, "layers": layers, **loudness}

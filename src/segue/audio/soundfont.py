@@ -1,0 +1,101 @@
+"""Finding, loading and sharing SoundFonts.
+
+An arrangement has 6–10 layers and each layer gets its own voice set (so stems fall out
+naturally and one layer's voices never steal another's). Parsing an SF2 and converting its
+samples to float costs ~25 ms and ~12 MB per copy, so each file is parsed once into a
+*template* and every layer gets a clone of it: TinySoundFont's clone shares the sample data
+and only allocates fresh channels and voices (microseconds, kilobytes).
+
+We use the low-level ``tinysoundfont._tinysoundfont.SoundFont`` because the high-level
+``tinysoundfont.Synth`` wrapper cannot clone and would re-parse the font for every layer.
+Its playback helpers (which import pyaudio) are never touched.
+"""
+
+from __future__ import annotations
+
+import threading
+from importlib import resources
+from pathlib import Path
+
+from tinysoundfont import _tinysoundfont as _tsf
+
+from segue.audio.errors import AudioError
+
+DRUM_BANK = 128
+"""TinySoundFont (like the SF2 spec) keeps percussion kits in bank 128."""
+
+_templates: dict[tuple[str, int, int], _tsf.SoundFont] = {}
+_lock = threading.Lock()
+
+
+def default_soundfont() -> Path:
+    """The General MIDI soundfont shipped inside ``pretty_midi`` (TimGM6mb.sf2, ~6 MB).
+
+    It ships in a package, so nothing is downloaded at run time (a design invariant).
+    """
+    try:
+        path = Path(str(resources.files("pretty_midi").joinpath("TimGM6mb.sf2")))
+    except ModuleNotFoundError as exc:  # pragma: no cover - pretty_midi is a dependency
+        raise AudioError("the default soundfont needs the 'pretty_midi' package, which is not installed") from exc
+    if not path.is_file():  # pragma: no cover - a broken install
+        raise AudioError(f"the default soundfont is missing from the pretty_midi package: {path}")
+    return path
+
+
+def _template(path: Path) -> _tsf.SoundFont:
+    """The parsed font for ``path``, parsed on first use and kept for the life of the process.
+
+    The key includes size and mtime so that editing a user's .sf2 between renders is noticed.
+    """
+    resolved = path.expanduser().resolve()
+    if not resolved.is_file():
+        raise AudioError(f"soundfont not found: {path}")
+    stat = resolved.stat()
+    key = (str(resolved), stat.st_size, stat.st_mtime_ns)
+    with _lock:
+        font = _templates.get(key)
+        if font is None:
+            try:
+                data = resolved.read_bytes()
+            except OSError as exc:
+                raise AudioError(f"cannot read soundfont {path}: {exc.strerror or exc}") from exc
+            try:
+                font = _tsf.SoundFont(data)
+            except (RuntimeError, ValueError) as exc:
+                raise AudioError(f"not a valid SF2 soundfont: {path}") from exc
+            if font.get_preset_count() == 0:
+                raise AudioError(f"soundfont has no presets: {path}")
+            _templates[key] = font
+        return font
+
+
+def open_voice_set(soundfont: Path | None, sample_rate: int, gain_db: float, max_voices: int) -> _tsf.SoundFont:
+    """A fresh, independent voice set (channels + voices) over a shared parsed font."""
+    if sample_rate < 8000 or sample_rate > 192000:
+        raise ValueError(f"sample rate must be 8000..192000 Hz, got {sample_rate}")
+    template = _template(Path(soundfont) if soundfont is not None else default_soundfont())
+    with _lock:
+        voices = _tsf.SoundFont(template)
+    voices.set_output(_tsf.OutputMode.StereoInterleaved, int(sample_rate), float(gain_db))
+    voices.set_max_voices(int(max_voices))
+    return voices
+
+
+def has_preset(font: _tsf.SoundFont, bank: int, program: int, is_drums: bool) -> bool:
+    """Whether TinySoundFont will find *some* preset for this request.
+
+    Mirrors TinySoundFont's own fallbacks (requested bank → bank 0 for melodic programs;
+    requested kit → kit 0 for drums) so we only refuse what would really play nothing.
+    """
+    if is_drums:
+        candidates = [(DRUM_BANK | bank, program), (DRUM_BANK, program), (DRUM_BANK, 0), (bank, program)]
+    else:
+        candidates = [(bank, program)]
+    candidates.append((0, program))
+    return any(font.get_preset_index(b, p) >= 0 for b, p in candidates)
+
+
+def preset_name(font: _tsf.SoundFont, channel: int) -> str:
+    """Name of the preset a channel actually ended up on (after fallbacks), for reports."""
+    index = font.channel_get_preset_index(channel)
+    return str(font.get_preset_name(index)) if 0 <= index < font.get_preset_count() else "<none>"
