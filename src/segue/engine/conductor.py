@@ -156,20 +156,28 @@ class Conductor:
         return {name: t.at(sample) for name, t in self.params.items()}
 
     def state_at(self, sample: int, state_name: str | None = None) -> tuple[MusicalState, dict[str, float]]:
-        """The musical state (and per-layer gain offsets in dB) at ``sample``."""
+        """The musical state (and per-layer gain offsets in dB) at ``sample``.
+
+        An explicit affect (``compose --valence``, an ``affect`` control, a film cue) is the whole
+        instruction: it replaces the state's mood, key, tempo and layer choice and the parameter
+        mappings. Otherwise the state's mood is the base and the mappings shape it.
+        """
         name = self.state_name if state_name is None else state_name
         st = self._state_spec(name)
+        theme = getattr(st, "theme", None)
+        common = dict(home=self.home_key, allowed=self.allowed_keys, tempo_range=self.tempo_range,
+                      tempo_default=self.tempo_default, meter=self.meter, theme=theme)
+        if self.affect_override is not None:
+            return musical_state(base=self.affect_override, values={}, mappings=[], **common)
         mood = getattr(st, "mood", None) or self.spec.mood
-        base = self.affect_override or Affect(float(mood.valence), float(mood.arousal), float(mood.intensity))
+        base = Affect(float(mood.valence), float(mood.arousal), float(mood.intensity))
         key = None
         if st is not None and getattr(st, "key", None):
             key = st.key if isinstance(st.key, Key) else Key.parse(str(st.key))
         layers = frozenset(st.layers) if st is not None and getattr(st, "layers", None) else None
         return musical_state(
-            base=base, values=self.values_at(sample), mappings=self.mappings, home=self.home_key,
-            allowed=self.allowed_keys, tempo_range=self.tempo_range, tempo_default=self.tempo_default,
-            meter=self.meter, state_key=key, state_tempo=getattr(st, "tempo", None),
-            theme=getattr(st, "theme", None), layers=layers,
+            base=base, values=self.values_at(sample), mappings=self.mappings, state_key=key,
+            state_tempo=getattr(st, "tempo", None), layers=layers, **common,
         )
 
     # ------------------------------------------------------------------ grid
@@ -208,8 +216,7 @@ class Conductor:
             tick += 1
         boundary = self.boundary_tick(str(rule.quantize), tick)
         slot = 1 - self.deck.slot
-        bridge = rule.bridge
-        bridge_bars = 0 if bridge in (None, False) else (1 if bridge is True else int(bridge))
+        bridge_bars = int(rule.bridge_bars)
         old_key = self.deck.bars[-1].key if self.deck.bars else self.home_key
         new_deck = self._new_deck(slot=slot, state=name, start_tick=boundary,
                                   start_bar=self.bars_composed + 1000 * (self.transitions + 1),

@@ -234,11 +234,10 @@ class Engine:
         notes = stinger_notes(spec.parsed_notes(), cond.home_key, key, chord, at)
         synth = self.stinger_synths.get(name)
         if synth is None:
-            program = int(getattr(spec, "program", 9) or 0)
-            layer = getattr(spec, "layer", None)
-            if layer:
-                program = next(p.program for p in cond.parts if p.name == layer)
-            synth = LayerSynth(program=program, sample_rate=self.sample_rate, soundfont=self.soundfont)
+            layer = next((p for p in cond.parts if p.name == spec.layer), None) if spec.layer else None
+            synth = LayerSynth(program=int(spec.played_program), bank=0 if layer and layer.is_drums else int(spec.played_bank),
+                               is_drums=bool(layer and layer.is_drums), sample_rate=self.sample_rate,
+                               soundfont=self.soundfont)
             if self.position:
                 synth.render(self.position)
             self.stinger_synths[name] = synth
