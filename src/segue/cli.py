@@ -43,8 +43,9 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
                                         TimelineError]
     try:
         from segue.evaluate import EvaluationError as EvalError
+        from segue.server import ServerError
 
-        types.append(EvalError)
+        types += [EvalError, ServerError]
     except ImportError:  # pragma: no cover - evaluate is part of the package
         pass
     return tuple(types)
@@ -185,8 +186,8 @@ def play(
 @app.command()
 def live(
     spec: Optional[Path] = typer.Option(None, "--spec", "-s", help="Score spec (YAML). Default: the embedded spec."),
-    osc_port: int = typer.Option(9000, "--osc-port", help="UDP port for OSC control (0 = off)."),
-    ws_port: int = typer.Option(9001, "--ws-port", help="TCP port for the WebSocket protocol (0 = off)."),
+    osc_port: int = typer.Option(9000, "--osc-port", help="UDP port for OSC control (-1 = off, 0 = any free port)."),
+    ws_port: int = typer.Option(9001, "--ws-port", help="TCP port for the WebSocket protocol (-1 = off, 0 = any free port)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
     token: Optional[str] = typer.Option(None, "--token", help="Required from WebSocket clients (needed off loopback)."),
     headless: bool = typer.Option(False, "--headless", help="No sound card: run the clock without audio output."),
@@ -209,12 +210,14 @@ def live(
             raise UserError(str(exc)) from None
         from segue.server import start_osc, start_ws
 
-        if osc_port:
-            servers.append(start_osc(session, host=host, port=osc_port))
-            out.print(f"OSC on udp://{host}:{osc_port}  (/segue/param/<name> f, /segue/state s, /segue/stinger s)")
-        if ws_port:
-            servers.append(start_ws(session, host=host, port=ws_port, token=token))
-            out.print(f"WebSocket on ws://{host}:{ws_port}  (JSON controls, see docs/protocol.md)")
+        if osc_port >= 0:
+            osc = start_osc(session, host=host, port=osc_port)
+            servers.append(osc)
+            out.print(f"OSC on udp://{host}:{osc.port}  (/segue/param/<name> f, /segue/state s, /segue/stinger s)")
+        if ws_port >= 0:
+            ws = start_ws(session, host=host, port=ws_port, token=token)
+            servers.append(ws)
+            out.print(f"WebSocket on ws://{host}:{ws.port}  (JSON controls, see docs/protocol.md)")
         out.print("playing — Ctrl-C to stop")
         t0 = time.perf_counter()
         try:

@@ -185,7 +185,10 @@ def run_eval(pieces: int = 60, bars: int = 16, seed: int = 0,
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(pieces):
             spec = specs[i % len(specs)]
-            aff = Affect(float(rng.uniform(-1, 1)), float(rng.uniform(0, 1)), float(rng.uniform(0, 1)))
+            # intensity from where the lead melody enters (below it there is no melody to compare)
+            lead = next((layer for layer in spec.layers if layer.role == "melody"), None)
+            low = float(lead.enter) if lead is not None else 0.0
+            aff = Affect(float(rng.uniform(-1, 1)), float(rng.uniform(0, 1)), float(rng.uniform(low, 1)))
             perf = compose(spec, bars=bars, seed=seed * 100003 + i, affect=aff)
             path = write_midi(perf, Path(tmp) / f"piece{i}.mid")
             checks.append(check_midi_constraints(path, spec, bars))

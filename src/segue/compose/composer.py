@@ -165,6 +165,9 @@ class Composer:
         self._memory: dict[str, dict] = {p.name: {} for p in parts}
         self._prev_degree: int | None = None
         self._self_theme: list[mel.Motif] = []
+        # the melody's ambitus (how far it roams from its centre, in scale steps) is a property of the
+        # piece, like a tune's range: drawn once per seed so pieces differ as real tunes do
+        self.spread = int(rng_for(self.seed, "piece", "ambitus").integers(2, 6))
 
     # ------------------------------------------------------------------ grid questions
     def bridge(self, from_key: Key, bars: int) -> None:
@@ -341,11 +344,17 @@ class Composer:
         key = ctx.key
         bounds = mel.degree_bounds(key, part.low, part.high)
         lo, hi = bounds
-        centre = int(round(lo + (hi - lo) * (0.5 + 0.35 * state.register)))
+        theme = self._theme_bars(state)
+        theme_degrees = [n.degree for bar in theme for n in bar]
+        if theme_degrees:
+            # the theme's own tessitura anchors the melody; register moves it by up to a fourth or so
+            mid = (min(theme_degrees) + max(theme_degrees)) / 2.0
+            centre = int(round(min(max(mid + 3.0 * state.register, lo + 2), hi - 2)))
+        else:
+            centre = int(round(lo + (hi - lo) * (0.5 + 0.35 * state.register)))
         recipe = ph.recipes[ctx.bar_in_phrase]
         rng = ctx.rng(part.name, "melody")
         chord_at = ctx.chord_at()
-        theme = self._theme_bars(state)
         last = mem.get("degree", centre)
         prev_steps = mem.get("steps", [])
         articulation = 0.95 - 0.25 * state.density
@@ -360,7 +369,7 @@ class Composer:
                 r = mel.rhythm_bar(rng, self.style.rhythm, self.meter, density, articulation=articulation)
                 ph.fresh[tag] = mel.pitch_line(
                     rng, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
-                    bounds=bounds, center=centre, tension=state.tension,
+                    bounds=bounds, center=centre, tension=state.tension, spread=self.spread,
                 )
             return ph.fresh[tag]
 
@@ -371,7 +380,7 @@ class Composer:
             r = mel.rhythm_bar(rng, self.style.rhythm, self.meter, density * 0.8, articulation=articulation, end_long=True)
             motif = mel.pitch_line(
                 rng, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
-                bounds=bounds, center=centre, tension=state.tension, final_degrees=final,
+                bounds=bounds, center=centre, tension=state.tension, final_degrees=final, spread=self.spread,
             )
         elif recipe in ("T0", "T1", "T2", "T0o"):
             i = int(recipe[1])

@@ -94,8 +94,6 @@ def rhythm_bar(
     for i, on in enumerate(onsets):
         nxt = onsets[i + 1] if i + 1 < len(onsets) else bar
         gap = nxt - on
-        if i + 1 == len(onsets) and not end_long:
-            gap = min(gap, 2 * tpb)
         dur = gap if (end_long and i + 1 == len(onsets)) else max(int(gap * articulation), 30)
         out.append((on, dur))
     return out
@@ -115,13 +113,15 @@ def pitch_line(
     center: int,
     tension: float,
     final_degrees: frozenset[int] | None = None,
+    spread: int = 3,
 ) -> Motif:
     """Scale degrees for a rhythm, sampled from the learned step model under hard constraints.
 
     Weights: learned P(step | two previous steps) × zero outside the range × a gentle pull
     towards the register centre × chord-tone preference on strong beats (strength learned) ×
-    a tension-dependent appetite for leaps. ``final_degrees`` forces the last note onto one of
-    those scale degrees (a cadence).
+    a tension-dependent appetite for leaps. ``spread`` (scale steps) is how far the line may roam
+    from the centre before the pull starts: the piece's ambitus. ``final_degrees`` forces the
+    last note onto one of those scale degrees (a cadence).
     """
     lo, hi = bounds
     ct_pref = float(getattr(melody, "chord_tone_on_strong_beat", 0.7))
@@ -137,7 +137,7 @@ def pitch_line(
         p = np.asarray(melody.step_probs(steps), dtype=float) * leap
         p = p * ((cand >= lo) & (cand <= hi))
         dist = np.abs(cand - center)
-        p = p * np.exp(-0.18 * np.maximum(dist - 4, 0))
+        p = p * np.exp(-0.35 * np.maximum(dist - spread, 0))
         chord = chord_at(on)
         cds = chord_degrees(chord)
         is_ct = np.array([(c % 7) in cds for c in cand])

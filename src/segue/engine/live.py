@@ -67,6 +67,10 @@ class LiveSession:
                                 arousal=c.arousal, intensity=c.intensity))
         return None
 
+    def reject(self, reason: str) -> None:
+        """Log a rejected control that never became a control dict (unknown OSC address, non-JSON …)."""
+        self._inbox.put({"__rejected__": reason})
+
     def set_parameter(self, name: str, value: float) -> str | None:
         return self.control({"type": "param", "name": name, "value": value})
 
