@@ -167,7 +167,7 @@ class Composer:
         self._self_theme: list[mel.Motif] = []
         # the melody's ambitus (how far it roams from its centre, in scale steps) is a property of the
         # piece, like a tune's range: drawn once per seed so pieces differ as real tunes do
-        self.spread = int(rng_for(self.seed, "piece", "ambitus").integers(2, 6))
+        self.spread = int(rng_for(self.seed, "piece", "ambitus").integers(1, 5))
 
     # ------------------------------------------------------------------ grid questions
     def bridge(self, from_key: Key, bars: int) -> None:
@@ -240,6 +240,10 @@ class Composer:
         key = state.key
         cadence = "authentic" if index % 2 == 1 or length >= 8 or final_phrase else "half"
         recipes = list(_RECIPES[kind])
+        # the classical sentence: a basic idea and its repetition — literal as often as sequenced,
+        # as in folk tunes, where whole bars come back note for note
+        if rng.random() < 0.55:
+            recipes = [{"Nseq": "Nrep", "S0b": "S0rep"}.get(r, r) for r in recipes]
         if length == 2:
             recipes = [recipes[0], "C"]
         elif length == 8:
@@ -267,7 +271,7 @@ class Composer:
             tension=state.tension, cadence=cadence, prev_degree=self._prev_degree, theme_strong_pcs=strong_pcs,
         )
         self._prev_degree = slots[-1].chord.degree
-        seq_step = int(rng.choice([-2, -1, 1, 2, 3]))
+        seq_step = int(rng.choice([-2, -1, 1, 2]))
         return _Phrase(index, key, kind, slots, recipes, cadence, seq_step, int(rng.integers(64)),
                        start_bar=self.bar_index, length=length)
 
@@ -392,13 +396,21 @@ class Composer:
         elif recipe in ("S0", "S0b"):
             base = theme_bar(0)
             if base is not None:
-                motif = mel.sequence(base, ph.seq_step * (2 if recipe == "S0b" else 1))
+                motif = mel.sequence(base, ph.seq_step)
+                if recipe == "S0b":  # the sequence again, varied: a neighbour-tone ornament
+                    motif = mel.ornament(rng, motif, self.meter)
         elif recipe == "F1":
             base = theme_bar(1) or theme_bar(0)
             if base is not None:
                 motif = mel.fragment(base, self.meter.ticks_per_bar) if rng.random() < 0.5 else mel.invert(base)
         elif recipe == "Nseq":
             motif = mel.sequence(fresh("N"), ph.seq_step)
+        elif recipe == "Nrep":
+            motif = list(fresh("N"))
+        elif recipe == "S0rep":
+            base = theme_bar(0)
+            if base is not None:
+                motif = mel.sequence(base, ph.seq_step)
         if motif is None:
             motif = fresh(recipe if recipe in ("N", "N2") else f"N:{recipe}")
         if not verbatim and not recipe.startswith("C"):
