@@ -214,7 +214,8 @@ class Played:
 
 def play(spec: object, timeline: object, *, seed: int | None = None, soundfont: Path | None = None,
          block: int = 2048, keep_stems: bool = False, progress: Progress | None = None,
-         keep_audio: bool = True, on_block: Callable[[np.ndarray], None] | None = None) -> Played:
+         keep_audio: bool = True, on_block: Callable[[np.ndarray], None] | None = None,
+         keep_bars: bool = True, keep_events: bool = True) -> Played:
     """Render a timeline of controls offline with the live engine, as fast as the CPU allows.
 
     The output is the engine's own (limited, never clipping) mix, not loudness-normalised:
@@ -222,8 +223,8 @@ def play(spec: object, timeline: object, *, seed: int | None = None, soundfont: 
     """
     from segue.engine.controls import Timeline
 
-    c = make_conductor(spec, seed=timeline.seed if seed is None and timeline.seed is not None else seed,
-                       sample_rate=timeline.sample_rate)
+    c = Conductor(spec, seed=timeline.seed if seed is None and timeline.seed is not None else seed,
+                  sample_rate=timeline.sample_rate, keep_bars=keep_bars)
     engine = Engine(c, soundfont=soundfont)
     for ctl in timeline.sorted():
         engine.submit(ctl, sample=ctl.at_sample(timeline.sample_rate))
@@ -238,6 +239,8 @@ def play(spec: object, timeline: object, *, seed: int | None = None, soundfont: 
             mixes.append(mix)
         if on_block is not None:
             on_block(mix)
+        if not keep_events:
+            engine.events.clear()
         if keep_stems:
             for k in stems:
                 stems[k].append(st[k] if k in st else np.zeros((n, 2), dtype=np.float32))

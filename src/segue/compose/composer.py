@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from segue.compose import melody as mel
-from segue.compose.harmony import ChordSlot, chords_per_bar, plan_bridge, plan_phrase, slot_offsets
+from segue.compose.harmony import ChordSlot, harmonic_rhythm, plan_bridge, plan_phrase
 from segue.compose.parts import (
     BarContext, melody_notes, write_bass, write_counter, write_drone, write_ostinato, write_pad, write_percussion,
 )
@@ -253,8 +253,7 @@ class Composer:
             body = recipes[:-1] * (length // 3 + 1)
             recipes = body[: length - 1] + ["C"]
         # chords that fit the theme's strong beats where the theme is stated verbatim
-        per_bar = chords_per_bar(self.meter, state.density)
-        offsets = slot_offsets(self.meter, per_bar)
+        offsets = harmonic_rhythm(rng, self.meter, state.density, length)
         strong_pcs: dict[tuple[int, int], set[int]] = {}
         tpb = self.meter.ticks_per_beat
         strong = {b * tpb for b in self.meter.strong_beats}
@@ -264,10 +263,10 @@ class Composer:
                 if tb < len(theme):
                     for n in theme[tb]:
                         if n.onset in strong or n.duration >= 2 * tpb:
-                            off = max(o for o in offsets if o <= n.onset)
+                            off = max(o for o in offsets[b] if o <= n.onset)
                             strong_pcs.setdefault((b, off), set()).add(key.pitch_of_degree(n.degree) % 12)
         slots = plan_phrase(
-            rng, self.style.harmony, key, self.meter, length, density=state.density,
+            rng, self.style.harmony, key, self.meter, length, offsets=offsets,
             tension=state.tension, cadence=cadence, prev_degree=self._prev_degree, theme_strong_pcs=strong_pcs,
         )
         self._prev_degree = slots[-1].chord.degree
@@ -309,6 +308,10 @@ class Composer:
                 notes[part.name] = []
                 continue
             d = max(0.0, min(1.0, state.density * part.density))
+            if part.enter > 0 and state.layers is None:
+                # a layer that has just entered plays sparsely and grows with intensity, so a build
+                # adds notes a few at a time instead of a whole layer at once
+                d *= min(1.0, 0.2 + (state.intensity - part.enter) / 0.3)
             mem = self._memory[part.name]
             if part.role == "percussion" or part.is_drums:
                 out = write_percussion(ctx, part.name, d * state.percussion * (0.5 + 0.5 * state.intensity) + 0.15 * state.intensity)
@@ -339,9 +342,10 @@ class Composer:
         return bar
 
     def active_layers(self, state: MusicalState) -> set[str]:
-        if state.layers is not None:
-            return {p.name for p in self.parts if p.name in state.layers}
-        return {p.name for p in self.parts if p.enter <= state.intensity + 1e-9}
+        """Layers that play: those the state allows (all if it names none) whose ``enter`` intensity is reached."""
+        allowed = state.layers
+        return {p.name for p in self.parts
+                if (allowed is None or p.name in allowed) and p.enter <= state.intensity + 1e-9}
 
     def _write_melody(self, ctx: BarContext, part: Part, density: float, mem: dict, ph: _Phrase,
                       state: MusicalState) -> list[Note]:
@@ -381,7 +385,7 @@ class Composer:
             final = frozenset({0, 2}) if recipe == "C" and ph.cadence == "authentic" else frozenset({4, 1})
             if recipe == "C" and ph.cadence == "authentic":
                 final = frozenset({0})
-            r = mel.rhythm_bar(rng, self.style.rhythm, self.meter, density * 0.8, articulation=articulation, end_long=True)
+            r = mel.rhythm_bar(rng, self.style.rhythm, self.meter, density, articulation=articulation, end_long=True)
             motif = mel.pitch_line(
                 rng, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
                 bounds=bounds, center=centre, tension=state.tension, final_degrees=final, spread=self.spread,

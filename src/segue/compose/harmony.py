@@ -31,13 +31,24 @@ class ChordSlot:
     seventh: bool = False
 
 
-def chords_per_bar(meter: Meter, density: float) -> int:
-    """Harmonic rhythm: one chord a bar when calm, two when busy (only in meters that split in two)."""
-    return 2 if density >= 0.55 and meter.beats_per_bar in (2, 4, 6) else 1
-
-
 def slot_offsets(meter: Meter, per_bar: int) -> list[int]:
     return [i * meter.ticks_per_bar // per_bar for i in range(per_bar)]
+
+
+def harmonic_rhythm(rng: np.random.Generator, meter: Meter, density: float, bars: int) -> list[list[int]]:
+    """Chord-change offsets for each bar of a phrase.
+
+    Calm music changes chord once a bar; as density rises, bars one by one gain a second chord
+    (only in meters that split in two), and the cadence bar does so first — the classical
+    acceleration of harmonic rhythm into a cadence. Bar by bar, so a build does not double the
+    accompaniment's notes all at once.
+    """
+    splittable = meter.beats_per_bar in (2, 4, 6)
+    out = []
+    for b in range(bars):
+        p = (density - 0.3) * 2.0 if b == bars - 1 else (density - 0.45) * 2.0
+        out.append(slot_offsets(meter, 2 if splittable and float(rng.random()) < p else 1))
+    return out
 
 
 def plan_phrase(
@@ -47,7 +58,7 @@ def plan_phrase(
     meter: Meter,
     bars: int,
     *,
-    density: float,
+    offsets: list[list[int]],
     tension: float,
     cadence: str,
     prev_degree: int | None,
@@ -60,9 +71,7 @@ def plan_phrase(
     theme sounds on strong beats during that slot, which the chosen chords should contain.
     """
     family = key.family
-    per_bar = chords_per_bar(meter, density)
-    offsets = slot_offsets(meter, per_bar)
-    positions = [(b, o) for b in range(bars) for o in offsets]
+    positions = [(b, o) for b in range(bars) for o in offsets[b]]
     n = len(positions)
     tilt = np.exp(_TENSION_TILT * (tension - 0.4) * 2.0)
     degrees: list[int] = []

@@ -147,10 +147,11 @@ def write_pad(ctx: BarContext, layer: str, low: int, high: int, density: float, 
     """Voice-led chords: each voicing moves as little as possible from the last one."""
     rng = ctx.rng(layer, "pad")
     d = density
-    voices = 4 if (high - low) >= 17 and d > 0.35 else 3
+    wide = (high - low) >= 17
     grid = _grid(ctx.meter, 2 if not ctx.meter.compound else 3)
     fixed = _slot_starts(ctx)
-    pr = _priorities(rng, grid, fixed, ctx.meter, (0.35, 0.75), (0.72, 1.05))
+    # pads mostly sustain: beats fill in with density, off-beat pulses only near the top
+    pr = _priorities(rng, grid, fixed, ctx.meter, (0.3, 0.8), (0.85, 1.25))
     onsets = [on for on in grid if pr[on] < d]
     chord_at = ctx.chord_at()
     centre = low + (high - low) * (0.45 + 0.3 * ctx.state.register)
@@ -158,6 +159,8 @@ def write_pad(ctx: BarContext, layer: str, low: int, high: int, density: float, 
     notes: list[Note] = []
     for on, dur in _legato(onsets, ctx.length, 0.98 if d < 0.5 else 0.85):
         ch = chord_at(on)
+        # a fourth voice joins onset by onset as density rises (not all at once)
+        voices = 4 if wide and float(rng.random()) < (d - 0.45) * 2.5 else 3
         options = _voicings(ch, low, high, voices)
         if not options:
             continue

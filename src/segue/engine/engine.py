@@ -293,7 +293,7 @@ class Engine:
         beat = max(cond.tempo_map.sample(bar.start + cond.meter.ticks_per_beat) - at, 1)
         first = len(deck.bars) <= 1 or bar.start == deck.start_tick
         for p in cond.parts:
-            target = p.gain_db + cond.layer_gain_offsets.get(p.name, 0.0)
+            target = p.gain_db + cond.layer_gain_offsets.get(p.name, 0.0) + entry_gain_db(p, bar.state)
             name = f"{deck.slot}:{p.name}"
             if self._gain_targets.get(name) != target:
                 self.mixer.set_gain(name, target, ramp_samples=1 if first else beat, at=at)
@@ -434,6 +434,13 @@ class Engine:
         if not c.finished:
             return None
         return c.tempo_map.sample(c.deck.bars[-1].end)
+
+
+def entry_gain_db(part, state) -> float:
+    """A layer that has just entered by intensity starts quiet and reaches full level 0.3 intensity later."""
+    if part.enter <= 0 or state.layers is not None or state.intensity < part.enter:
+        return 0.0
+    return -15.0 * (1.0 - min(1.0, (state.intensity - part.enter) / 0.3))
 
 
 def stinger_notes(notes: list[Note], home: Key, key: Key, chord, at: int) -> list[Note]:

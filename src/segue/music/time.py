@@ -114,6 +114,16 @@ class TempoMap:
 
     def set_tempo(self, tick: int, bpm: float) -> None:
         """Change tempo from ``tick`` on (replacing any later points: the future is not written yet)."""
+        if not (1.0 <= bpm <= 1000.0):
+            raise ValueError(f"tempo must be 1..1000 bpm, got {bpm}")
+        last = self.points[-1]
+        if tick > last.tick:
+            # the common case while playing: append, O(1), no rebuild of the past
+            self._secs.append(self._secs[-1] + (tick - last.tick) * self._sec_per_tick[-1])
+            self.points.append(TempoPoint(tick, float(bpm)))
+            self._ticks.append(tick)
+            self._sec_per_tick.append(60 / (Fraction(bpm).limit_denominator(1_000_000) * PPQ))
+            return
         self.points = [p for p in self.points if p.tick < tick] + [TempoPoint(tick, float(bpm))]
         if self.points[0].tick != 0:
             self.points.insert(0, TempoPoint(0, float(bpm)))

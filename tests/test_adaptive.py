@@ -1,0 +1,158 @@
+"""Games: the adaptive engine — determinism, live == offline, exact transitions, ramps, robustness."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from segue.engine.controls import Timeline
+from segue.engine.live import HeadlessSink, LiveSession
+from segue.evaluate import spearman
+from segue.evaluation_run import examples_dir
+from segue.pipeline import play
+from segue.spec import load_spec, spec_from_dict
+
+SR = 44100
+
+
+@pytest.fixture(scope="module")
+def game():
+    return load_spec(examples_dir() / "fantasy_game.yaml")
+
+
+def _trace(controls, duration):
+    return Timeline.from_data({"duration": duration, "controls": controls})
+
+
+SHORT = [
+    {"time": 0.5, "type": "param", "name": "intensity", "value": 0.5},
+    {"time": 2.0, "type": "stinger", "name": "discovery"},
+    {"time": 4.1, "type": "state", "name": "combat"},
+    {"time": 7.3, "type": "stinger", "name": "hit"},
+    {"time": 9.0, "type": "param", "name": "intensity", "value": float("nan")},
+    {"time": 9.5, "type": "param", "name": "nothing", "value": 1},
+    {"time": 10.2, "type": "state", "name": "tension"},
+    {"time": 11.0, "type": "state", "name": "victory"},
+]
+
+
+def test_same_trace_twice_gives_identical_samples(game) -> None:
+    a = play(game, _trace(SHORT, 16.0))
+    b = play(game, _trace(SHORT, 16.0))
+    assert a.mix.shape == (16 * SR, 2)
+    assert np.array_equal(a.mix, b.mix)
+    assert float(np.max(np.abs(a.mix))) > 0.05
+    assert a.rejected == b.rejected >= 2  # NaN and the unknown parameter
+
+
+def test_transitions_and_stingers_land_exactly_on_their_grid(game) -> None:
+    played = play(game, _trace(SHORT, 16.0))
+    tm = played.performance.tempo_map
+    meter = played.performance.meter
+    bar, beat = meter.ticks_per_bar, meter.ticks_per_beat
+    deck_start = 0
+    transitions = [e for e in played.events if e.kind == "transition_started"]
+    assert [e.data["to"] for e in transitions] == ["combat", "victory"] or [e.data["to"] for e in transitions][:1] == ["combat"]
+    for ev in transitions:
+        b = ev.data["boundary_tick"]
+        assert ev.sample == tm.sample(b)  # zero-sample error against the tempo map
+        requested_tick = tm.tick_at_sample(ev.data["requested"])
+        grid = {"bar": bar, "beat": beat}.get(ev.data["quantize"])
+        if grid:
+            assert (b - deck_start) % grid == 0
+            assert requested_tick <= b < requested_tick + grid + 1
+        elif ev.data["quantize"] == "phrase":
+            assert (b - deck_start) % bar == 0 and b >= requested_tick
+        # the new state's music starts exactly there: notes at the boundary tick
+        starts = {n.start for layer in played.performance.parts for n in played.performance.notes(layer.name)}
+        assert b in starts
+        deck_start = b
+    stingers = [e for e in played.events if e.kind == "stinger"]
+    assert len(stingers) >= 2
+    for ev in stingers:
+        assert ev.sample == tm.sample(ev.data["tick"])
+        first_note = min(t for t, _ in ev.data["notes"])
+        assert first_note == ev.data["tick"]
+    # on the beat grid of the deck that was playing when each stinger fired
+    starts = [0] + [e.data["boundary_tick"] for e in transitions]
+    for ev in stingers:
+        origin = max(s for s in starts if s <= ev.data["tick"])
+        assert (ev.data["tick"] - origin) % beat == 0
+
+
+def test_live_session_log_replays_to_identical_notes_and_samples(game) -> None:
+    """Drive the live engine in real time through its public API; its log renders offline to the same output."""
+    session = LiveSession(game, record=True, block=512)
+    session.start()
+    sink = HeadlessSink(session).start()
+    t0 = time.perf_counter()
+    script = [(0.3, lambda: session.set_parameter("intensity", 0.7)), (1.0, lambda: session.stinger("discovery")),
+              (1.6, lambda: session.set_state("combat")), (2.4, lambda: session.marker("door")),
+              (2.6, lambda: session.set_parameter("danger", float("inf"))), (3.2, lambda: session.stinger("hit"))]
+    for at, action in script:
+        time.sleep(max(0.0, at - (time.perf_counter() - t0)))
+        action()
+    time.sleep(max(0.0, 4.5 - (time.perf_counter() - t0)))
+    sink.stop()
+    session.stop()
+    live = session.recorded_audio()
+    log = session.control_log()
+    kinds = [c.kind for c in log.controls]
+    assert kinds.count("param") == 1 and "state" in kinds and "stinger" in kinds and "marker" in kinds
+    latency = session.engine.mixer.latency
+    total = live.shape[0] - latency
+    log.duration = total / SR
+    replay = play(game, log)
+    assert np.array_equal(replay.mix, live[latency:latency + total])
+    live_notes = [(b.start, b.notes) for b in session.conductor.bars]
+    replay_notes = [(b.start, b.notes) for b in replay.performance.bars[: len(live_notes)]]
+    assert live_notes == replay_notes
+
+
+def _ramp_spec(game):
+    data = game.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for key in ("states", "transitions", "initial_state"):
+        data.pop(key, None)
+    data["stingers"] = []
+    data["mood"] = {"valence": 0.0, "arousal": 0.4, "intensity": 0.0}
+    bar_s = 4 * 60 / 96
+    for p in data["parameters"]:
+        if p["name"] == "intensity":
+            p["default"] = 0.0
+            p["seek"] = 1.0 / (16 * bar_s)
+    return spec_from_dict(data, base_dir=examples_dir())
+
+
+def test_slow_intensity_ramp_grows_the_music_bar_by_bar(game) -> None:
+    spec = _ramp_spec(game)
+    played = play(spec, _trace([{"time": 0.0, "type": "param", "name": "intensity", "value": 1.0}], 50.0))
+    perf = played.performance
+    bars = [b for b in perf.sounding_bars()][:16]
+    notes = [sum(len(v) for v in b.notes.values()) for b in bars]
+    tm = perf.tempo_map
+    loud = []
+    for b in bars:
+        seg = played.mix[tm.sample(b.start):tm.sample(b.end)]
+        loud.append(float(np.sqrt(np.mean(seg.astype(np.float64) ** 2))))
+    idx = list(range(len(bars)))
+    assert spearman(idx, notes) >= 0.9, notes
+    assert spearman(idx, loud) >= 0.9, loud
+    for series in (notes, loud):
+        steps = np.abs(np.diff(series))
+        assert steps.max() <= 2 * np.median(steps) + 1e-9 or steps.max() <= 0.25 * max(series), series
+
+
+def test_bad_controls_never_stop_the_music(game) -> None:
+    bad = [{"time": 0.2 * i, "type": t, "name": n, "value": v} for i, (t, n, v) in enumerate([
+        ("param", "intensity", float("nan")), ("param", "intensity", 1e9), ("param", "ghost", 0.5),
+        ("state", "nowhere", None), ("stinger", "nope", None), ("stinger", "hit", None), ("stinger", "hit", None),
+    ])]
+    bad.append({"time": 1.7, "type": "bogus"})
+    bad.append("not even a dict")
+    played = play(game, Timeline.from_data({"duration": 6.0, "controls": bad}))
+    assert played.rejected >= 5
+    bar = int(SR * 4 * 60 / 90)
+    rms = [float(np.sqrt(np.mean(played.mix[i:i + bar] ** 2))) for i in range(0, len(played.mix) - bar, bar // 2)]
+    assert min(rms) > 1e-3
