@@ -77,9 +77,9 @@ def rhythm_bar(
     onsets: list[int] = []
     prev: tuple[int, ...] | None = None
     beats = meter.beats_per_bar
-    for beat in range(beats):
-        if end_long and beat >= max(1, beats - (2 if beats >= 4 else 1)):
-            break
+    # a cadence arrives on a strong beat (beat 3 in 4/4, the downbeat in 3/4, beat 2 in 6/8) and holds
+    arrival = (beats - 2 if beats >= 4 else 0 if beats == 3 else beats - 1) if end_long else beats
+    for beat in range(arrival):
         p = np.asarray(rhythm.cell_probs(compound, prev, beat), dtype=float) * tilt
         if beat == 0:
             # a bar of melody starts with a note on the downbeat more often than not
@@ -87,6 +87,8 @@ def rhythm_bar(
         cell = cells[pick(rng, p)]
         onsets.extend(beat * tpb + slot * tpb // 12 for slot in cell)
         prev = cell
+    if end_long:
+        onsets.append(arrival * tpb)
     if not onsets:
         onsets = [0]
     bar = meter.ticks_per_bar

@@ -46,6 +46,10 @@ class BarContext:
     def rng(self, layer: str, purpose: str) -> np.random.Generator:
         return rng_for(self.seed, self.index, layer, purpose)
 
+    def phrase_rng(self, layer: str, purpose: str) -> np.random.Generator:
+        """Seeded by the phrase, not the bar: a layer's groove holds for the whole phrase."""
+        return rng_for(self.seed, "phrase", self.index - self.bar_in_phrase, layer, purpose)
+
 
 def velocity(state: MusicalState, accent: float = 0.0, base: float = 0.0) -> int:
     """MIDI velocity from dynamics (0..1) plus a metric accent; kept in 1..127."""
@@ -80,16 +84,23 @@ def _slot_starts(ctx: BarContext) -> set[int]:
 
 def _priorities(rng: np.random.Generator, onsets: list[int], fixed: set[int], meter: Meter,
                 beat_band: tuple[float, float], off_band: tuple[float, float]) -> dict[int, float]:
-    """Random priority per candidate onset: chord changes always play, beats before off-beats."""
+    """Priority per candidate onset: chord changes always play, beats before off-beats.
+
+    Priorities inside a band are evenly spaced and shuffled (stratified), so *how many* onsets
+    sound at a given density is fixed and only *which* ones is random: the texture's note count
+    follows the density smoothly from bar to bar instead of jittering.
+    """
     tpb = meter.ticks_per_beat
-    pr: dict[int, float] = {}
-    for on in onsets:
-        if on in fixed:
-            pr[on] = -1.0
-        elif on % tpb == 0:
-            pr[on] = float(rng.uniform(*beat_band))
-        else:
-            pr[on] = float(rng.uniform(*off_band))
+    pr: dict[int, float] = {on: -1.0 for on in onsets if on in fixed}
+    for band, group in ((beat_band, [o for o in onsets if o not in fixed and o % tpb == 0]),
+                        (off_band, [o for o in onsets if o not in fixed and o % tpb != 0])):
+        n = len(group)
+        if not n:
+            continue
+        lo, hi = band
+        levels = lo + (hi - lo) * (np.arange(n) + rng.random()) / n
+        for on, level in zip(group, rng.permutation(levels)):
+            pr[on] = float(level)
     return pr
 
 
@@ -101,7 +112,7 @@ def write_bass(ctx: BarContext, layer: str, low: int, high: int, density: float)
     per_beat = 3 if meter.compound else 2
     grid = _grid(meter, per_beat)
     fixed = _slot_starts(ctx)
-    pr = _priorities(rng, grid, fixed, meter, (0.25, 0.6), (0.6, 1.0))
+    pr = _priorities(ctx.phrase_rng(layer, "bass"), grid, fixed, meter, (0.25, 0.6), (0.6, 1.0))
     onsets = [on for on in grid if pr[on] < d]
     chord_at = ctx.chord_at()
     centre = low + (high - low) * (0.3 + 0.15 * ctx.state.register)
@@ -151,7 +162,7 @@ def write_pad(ctx: BarContext, layer: str, low: int, high: int, density: float, 
     grid = _grid(ctx.meter, 2 if not ctx.meter.compound else 3)
     fixed = _slot_starts(ctx)
     # pads mostly sustain: beats fill in with density, off-beat pulses only near the top
-    pr = _priorities(rng, grid, fixed, ctx.meter, (0.3, 0.8), (0.85, 1.25))
+    pr = _priorities(ctx.phrase_rng(layer, "pad"), grid, fixed, ctx.meter, (0.3, 0.8), (0.85, 1.25))
     onsets = [on for on in grid if pr[on] < d]
     chord_at = ctx.chord_at()
     centre = low + (high - low) * (0.45 + 0.3 * ctx.state.register)
@@ -188,7 +199,7 @@ def write_counter(ctx: BarContext, layer: str, low: int, high: int, density: flo
     grid = _grid(ctx.meter, 1) + ([] if d < 0.45 else [o for o in _grid(ctx.meter, 2) if o % ctx.meter.ticks_per_beat])
     grid = sorted(set(grid))
     fixed = _slot_starts(ctx)
-    pr = _priorities(rng, grid, fixed, ctx.meter, (0.15, 0.55), (0.55, 1.0))
+    pr = _priorities(ctx.phrase_rng(layer, "counter"), grid, fixed, ctx.meter, (0.15, 0.55), (0.55, 1.0))
     onsets = [on for on in grid if pr[on] < d + 0.1]
     chord_at = ctx.chord_at()
     key = ctx.key
@@ -230,21 +241,16 @@ _ARPEGGIOS = ((0, 1, 2, 1), (0, 1, 2, 3), (0, 2, 1, 2), (2, 1, 0, 1), (0, 2, 3, 
 
 def write_ostinato(ctx: BarContext, layer: str, low: int, high: int, density: float, pattern: int) -> list[Note]:
     """A repeating arpeggio figure over the chord; the figure is fixed for the phrase."""
-    rng = ctx.rng(layer, "ostinato")
     meter = ctx.meter
     per_beat = 3 if meter.compound else 4
     grid = _grid(meter, per_beat)
     tpb = meter.ticks_per_beat
     fixed = {o for o in grid if o % tpb == 0}
-    half = {o for o in grid if (o % tpb) * 2 == tpb} if not meter.compound else set()
-    pr: dict[int, float] = {}
-    for o in grid:
-        if o in fixed:
-            pr[o] = -1.0
-        elif o in half or meter.compound:
-            pr[o] = float(rng.uniform(0.15, 0.45))
-        else:
-            pr[o] = float(rng.uniform(0.6, 1.0))
+    half = {o for o in grid if (o % tpb) * 2 == tpb} if not meter.compound else set(grid) - fixed
+    rest = set(grid) - fixed - half
+    pr = _priorities(ctx.phrase_rng(layer, "ostinato"), sorted(fixed | half), fixed, meter, (0.15, 0.45), (0.15, 0.45))
+    pr.update({o: v for o, v in _priorities(ctx.phrase_rng(layer, "ostinato16"), sorted(rest), set(), meter,
+                                            (0.6, 1.0), (0.6, 1.0)).items()})
     onsets = [o for o in grid if pr[o] < density]
     chord_at = ctx.chord_at()
     figure = _ARPEGGIOS[pattern % len(_ARPEGGIOS)]
@@ -285,7 +291,7 @@ def write_percussion(ctx: BarContext, layer: str, activity: float) -> list[Note]
     Every optional hit has a threshold (fixed per bar and seed); the hit plays when activity
     is above it. Fills mark the end of a phrase, a crash marks a new phrase at high energy.
     """
-    rng = ctx.rng(layer, "drums")
+    rng = ctx.phrase_rng(layer, "drums")  # one groove per phrase; hits enter one by one as activity rises
     meter = ctx.meter
     tpb = meter.ticks_per_beat
     beats = meter.beats_per_bar
