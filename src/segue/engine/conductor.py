@@ -219,7 +219,9 @@ class Conductor:
         bridge_bars = int(rule.bridge_bars)
         old_key = self.deck.bars[-1].key if self.deck.bars else self.home_key
         new_deck = self._new_deck(slot=slot, state=name, start_tick=boundary,
-                                  start_bar=self.bars_composed + 1000 * (self.transitions + 1),
+                                  # seeded by the transition's ordinal, not by how long earlier states played:
+                                  # editing one cue of a film never changes the notes of the others
+                                  start_bar=100_000 * (self.transitions + 1),
                                   bridge_from=old_key, bridge_bars=bridge_bars)
         self.pending = PendingTransition(name, self.state_name, boundary, sample, rule, new_deck)
         self.deck.stop_tick = boundary
