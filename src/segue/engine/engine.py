@@ -171,15 +171,18 @@ class Engine:
     # ------------------------------------------------------------------ transitions and stingers
     def _request_state(self, name: str, sample: int) -> None:
         cond = self.conductor
+        cond.spec.state(name)  # KeyError first: a request for an unknown state changes nothing
         if cond.pending is not None:
+            if cond.pending.to_state == name:
+                return
             # a newer request replaces one still waiting for its boundary
             old = cond.pending
-            for s in self._slot_synths[old.deck.slot].values():
-                _cancel_from(s, sample)
-            for p_ in cond.parts:
-                name = f"{old.deck.slot}:{p_.name}"
-                self.mixer.set_gain(name, -120.0, ramp_samples=1, at=sample)
-                self._gain_targets[name] = -120.0
+            for synth in self._slot_synths[old.deck.slot].values():
+                _cancel_from(synth, sample)
+            for part in cond.parts:
+                channel = f"{old.deck.slot}:{part.name}"
+                self.mixer.set_gain(channel, -120.0, ramp_samples=1, at=sample)
+                self._gain_targets[channel] = -120.0
             cond.pending = None
             cond.deck.stop_tick = None
         p = cond.request_state(name, sample)
@@ -196,10 +199,10 @@ class Engine:
         beat_samples = cond.tempo_map.sample(p.boundary_tick + cond.meter.ticks_per_beat) - sample
         fade = max(int(float(getattr(rule, "fade_beats", 1.0)) * beat_samples), self.fade_ramp)
         # the old deck fades out and stops; the new deck sounds at full level from the boundary
-        for p_ in cond.parts:
-            name = f"{old_deck.slot}:{p_.name}"
-            self.mixer.set_gain(name, -120.0, ramp_samples=fade, at=sample)
-            self._gain_targets[name] = -120.0
+        for part in cond.parts:
+            channel = f"{old_deck.slot}:{part.name}"
+            self.mixer.set_gain(channel, -120.0, ramp_samples=fade, at=sample)
+            self._gain_targets[channel] = -120.0
         for s in self._slot_synths[old_deck.slot].values():
             _cancel_from(s, sample + fade)
         self._slot_idle_after[old_deck.slot] = sample + fade + 2 * self.sample_rate
@@ -209,7 +212,10 @@ class Engine:
             "boundary_tick": p.boundary_tick, "fade_samples": fade}))
         self._emit(Event(sample, "state_entered", {"name": p.to_state, "tick": p.boundary_tick}))
         if getattr(rule, "stinger", None):
-            self._stinger(rule.stinger, sample)
+            try:
+                self._stinger(rule.stinger, sample)
+            except ValueError as exc:  # cooling down: the transition goes ahead without it
+                self._reject(sample, f"transition stinger {rule.stinger}: {exc}")
 
     def _stinger(self, name: str, sample: int) -> None:
         spec = self.stinger_specs[name]

@@ -54,6 +54,17 @@ class PieceStats:
     chord_compound: bool = False
 
 
+def melody_fingerprint(piece: PieceStats) -> tuple:
+    """What makes two tunes "the same tune": first pitch class and the first 24 diatonic steps.
+
+    Collections repeat themselves (O'Neill's book ships tunes 1556-1624 both whole and in two
+    halves, some tunes in two transcriptions) and Bach set one chorale melody many times. The
+    fingerprint finds such copies so they neither count twice nor leak into the held-out set.
+    """
+    first = piece.notes[0][0] % 12 if piece.notes else -1
+    return (first, tuple(piece.steps[:24]))
+
+
 class _MetricMap:
     """Written time (quarters from the file start) → metric time (bar-aligned quarters).
 

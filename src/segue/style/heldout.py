@@ -9,12 +9,13 @@ from __future__ import annotations
 import gzip
 import json
 import random
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from segue.style.errors import StyleError
-from segue.style.features import PieceStats
+from segue.style.features import PieceStats, melody_fingerprint
 
 HELDOUT_FORMAT = "segue-heldout/1"
 HELDOUT_SEED = 20240521
@@ -26,10 +27,15 @@ HeldoutMelody = list[tuple[int, float, float]]
 
 
 def choose_heldout(pieces: Sequence[PieceStats], count: int = HELDOUT_COUNT, seed: int = HELDOUT_SEED) -> list[str]:
-    """Idents of ``count`` pieces, drawn per collection in proportion to its size (largest remainder)."""
+    """Idents of ``count`` pieces, drawn per collection in proportion to its size (largest remainder).
+
+    Only tunes that occur once are eligible: a held-out melody whose copy (or another
+    harmonisation of it) stayed in training would flatter every comparison made with it.
+    """
+    copies = Counter(melody_fingerprint(p) for p in pieces)
     by_coll: dict[str, list[str]] = {}
     for p in pieces:
-        if len(p.notes) >= MIN_NOTES:
+        if len(p.notes) >= MIN_NOTES and copies[melody_fingerprint(p)] == 1:
             by_coll.setdefault(p.collection, []).append(p.ident)
     total = sum(len(v) for v in by_coll.values())
     if total == 0 or count <= 0:

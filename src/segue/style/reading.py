@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MIDI_SUFFIXES = (".mid", ".midi")
 NOTATION_SUFFIXES = (".musicxml", ".xml", ".mxl", ".abc", ".krn")
@@ -165,7 +166,8 @@ def _governing_meter(placed: list[tuple[float, int, int]], end: float) -> tuple[
     return num, den, changes
 
 
-def _score_piece(score, ident: str, collection: str) -> RawPiece:
+def _score_piece(score: Any, ident: str, collection: str) -> RawPiece:
+    """One music21 Score as a RawPiece: the soprano (or highest) part is the melody."""
     from music21 import chord, expressions, harmony, key, meter, note, percussion, stream
 
     parts = list(score.parts) or [score]
@@ -181,7 +183,7 @@ def _score_piece(score, ident: str, collection: str) -> RawPiece:
     if not flat_parts:
         raise UnreadableFile(f"{ident}: no notes")
 
-    def mean_pitch(item) -> float:
+    def mean_pitch(item: tuple[Any, list[Any]]) -> float:
         ps = [p.midi for n in item[1] for p in n.pitches]
         return sum(ps) / len(ps)
 

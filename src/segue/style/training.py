@@ -24,9 +24,9 @@ from pathlib import Path
 from segue.style.corpus import DEFAULT_COLLECTIONS, SourceFile, default_files, folder_files
 from segue.style.counting import count_harmony, count_melody, count_rhythm
 from segue.style.errors import StyleError
-from segue.style.features import PieceStats, piece_stats
+from segue.style.features import PieceStats, melody_fingerprint, piece_stats
 from segue.style.heldout import HELDOUT_COUNT, HELDOUT_SEED, choose_heldout, write_heldout
-from segue.style.model import FAMILIES, StyleModel
+from segue.style.model import FAMILIES, HarmonyModel, RhythmModel, StyleModel
 from segue.style.reading import UnreadableFile, read_file
 from segue.style.shipped import DEFAULT_FILE, HELDOUT_FILE
 
@@ -123,6 +123,7 @@ def train(
         first = f" (first problem: {skipped[0]})" if skipped else ""
         raise StyleError(f"no usable music files in {where}: {len(files)} tried, none could be read{first}")
 
+    pieces, duplicates = _drop_duplicates(pieces)
     n_held = (HELDOUT_COUNT if source is None else 0) if heldout_count is None else heldout_count
     held_ids = set(choose_heldout(pieces, n_held, HELDOUT_SEED))
     held = [p for p in pieces if p.ident in held_ids]
@@ -140,7 +141,8 @@ def train(
         rhythm=rhythm,
         harmony=harmony,
         sources=_sources(source, files, results, used, held),
-        training=_manifest(command, source, workers, limit, files, skipped, used, held, seconds, inherited),
+        training=_manifest(command, source, workers, limit, files, skipped, used, held, seconds, inherited,
+                           duplicates),
     )
     model.save(out)
     if heldout_out is not None:
@@ -148,11 +150,28 @@ def train(
     return model
 
 
+def _drop_duplicates(pieces: list[PieceStats]) -> tuple[list[PieceStats], list[str]]:
+    """Keep the first of pieces with the same tune *and* the same chords; the rest were copies.
+
+    Another harmonisation of the same chorale melody is kept: its harmony is new material.
+    """
+    seen: set[tuple] = set()
+    kept, dropped = [], []
+    for p in pieces:
+        key = (melody_fingerprint(p), tuple(p.chords))
+        if key in seen:
+            dropped.append(p.ident)
+        else:
+            seen.add(key)
+            kept.append(p)
+    return kept, dropped
+
+
 def _name_of(folder: Path) -> str:
     return folder.expanduser().resolve().name or "style"
 
 
-def _inherit_missing(rhythm, harmony) -> list[str]:
+def _inherit_missing(rhythm: RhythmModel, harmony: HarmonyModel) -> list[str]:
     """Fill tables the training folder could not teach from the shipped default style."""
     from segue.style.shipped import load_default
 
@@ -180,7 +199,8 @@ def _inherit_missing(rhythm, harmony) -> list[str]:
     return [f"{m} (from {default.id}: not present in the training files)" for m in missing]
 
 
-def _sources(source, files, results, used, held) -> list[dict]:
+def _sources(source: str | Path | None, files: Sequence[SourceFile], results: Sequence[FileResult],
+             used: Sequence[PieceStats], held: Sequence[PieceStats]) -> list[dict]:
     per_coll_files = Counter(files[i].collection for i, stats, _ in results if stats)
     per_coll_used = Counter(p.collection for p in used)
     per_coll_held = Counter(p.collection for p in held)
@@ -193,7 +213,9 @@ def _sources(source, files, results, used, held) -> list[dict]:
             for c in DEFAULT_COLLECTIONS]
 
 
-def _manifest(command, source, workers, limit, files, skipped, used, held, seconds, inherited) -> dict:
+def _manifest(command: str | None, source: str | Path | None, workers: int, limit: int | None,
+              files: Sequence[SourceFile], skipped: Sequence[str], used: Sequence[PieceStats],
+              held: Sequence[PieceStats], seconds: float, inherited: list[str], duplicates: list[str]) -> dict:
     cells = Counter("compound" if p.compound else "simple" for p in used for c in p.cells
                     if c is not None and p.compound is not None)
     harmonic = [p for p in used if p.family is not None]
@@ -209,6 +231,8 @@ def _manifest(command, source, workers, limit, files, skipped, used, held, secon
         "files_skipped": len(skipped),
         "skipped_examples": skipped[:20],
         "pieces": len(used),
+        "duplicates_dropped": len(duplicates),
+        "duplicate_examples": duplicates[:20],
         "melody_notes": sum(len(p.notes) for p in used),
         "melody_steps": sum(len(p.steps) for p in used),
         "rhythm_beats": dict(sorted(cells.items())),
