@@ -272,8 +272,8 @@ def train(
 
 @app.command(name="eval")
 def eval_cmd(
-    pieces: int = typer.Option(60, "--pieces", "-n", help="Generated pieces per comparison."),
-    bars: int = typer.Option(16, help="Bars per generated piece."),
+    pieces: int = typer.Option(100, "--pieces", "-n", help="Generated pieces per comparison."),
+    bars: Optional[int] = typer.Option(None, help="Bars per generated piece (default: each as long as a held-out piece)."),
     seed: int = typer.Option(0, help="Base seed."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the numbers as JSON."),
 ) -> None:

@@ -170,8 +170,11 @@ def control_sweeps(spec: object, seeds: list[int], bars: int = 8) -> dict[str, l
     return sweeps
 
 
-def run_eval(pieces: int = 60, bars: int = 16, seed: int = 0,
+def run_eval(pieces: int = 100, bars: int | None = None, seed: int = 0,
              progress: Callable[[int, int], None] | None = None) -> EvalResult:
+    """``bars`` None: each piece takes the length of a random held-out piece (like with like)."""
+    bars_from_reference = bars is None
+    bars_fixed = bars or 16
     from segue.evaluate import constraint_report, control_table, plausibility_table
     from segue.export import write_midi
     from segue.pipeline import compose
@@ -179,12 +182,16 @@ def run_eval(pieces: int = 60, bars: int = 16, seed: int = 0,
 
     specs = example_specs()
     rng = np.random.default_rng(seed)
+    reference = load_heldout()
+    # like with like: each generated piece is as long (in bars) as a held-out piece, as the baselines are
+    lengths = [max(4, round(max((o + d for _, o, d in p), default=16.0) / 4)) for p in reference]
     generated: list = []
     checks: list[dict] = []
     steps = pieces + 3
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(pieces):
             spec = specs[i % len(specs)]
+            bars = lengths[int(rng.integers(len(lengths)))] if bars_from_reference else bars_fixed
             # intensity from where the lead melody enters (below it there is no melody to compare)
             lead = next((layer for layer in spec.layers if layer.role == "melody"), None)
             low = float(lead.enter) if lead is not None else 0.0
@@ -195,7 +202,6 @@ def run_eval(pieces: int = 60, bars: int = 16, seed: int = 0,
             generated.append(melody_piece(perf))
             if progress:
                 progress(i + 1, steps)
-    reference = load_heldout()
     plaus = plausibility_table(generated, reference, seed=seed)
     control_spec = specs[0]
     sweeps = control_sweeps(control_spec, seeds=[seed + k for k in range(4)], bars=8)
@@ -203,7 +209,8 @@ def run_eval(pieces: int = 60, bars: int = 16, seed: int = 0,
         progress(steps, steps)
     ctl = control_table(sweeps)
     cons = constraint_report([{k: v for k, v in c.items() if k != "key_share"} for c in checks])
-    details = {"pieces": pieces, "bars": bars, "reference_pieces": len(reference), "seed": seed,
+    details = {"pieces": pieces, "bars": "matched to held-out pieces" if bars_from_reference else bars_fixed,
+               "reference_pieces": len(reference), "seed": seed,
                "control_spec": str(control_spec.name), "sweep_values": SWEEP}
     return EvalResult(cons, plaus, ctl, details)
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from segue.compose import melody as mel
 from segue.compose.harmony import ChordSlot, harmonic_rhythm, plan_bridge, plan_phrase
 from segue.compose.parts import (
@@ -94,6 +96,7 @@ class _Phrase:
     ostinato_pattern: int
     start_bar: int = 0
     length: int = 4
+    split_at: list[float] = field(default_factory=list)
     fresh: dict[str, mel.Motif] = field(default_factory=dict)
 
 
@@ -165,9 +168,19 @@ class Composer:
         self._memory: dict[str, dict] = {p.name: {} for p in parts}
         self._prev_degree: int | None = None
         self._self_theme: list[mel.Motif] = []
-        # the melody's ambitus (how far it roams from its centre, in scale steps) is a property of the
-        # piece, like a tune's range: drawn once per seed so pieces differ as real tunes do
-        self.spread = int(rng_for(self.seed, "piece", "ambitus").integers(1, 5))
+        # the melody's ambitus (its range in scale steps) is a property of the piece, like a tune's:
+        # drawn once per seed from the range distribution the style model learned from real tunes
+        # (truncated to what the lead's range can hold)
+        amb = getattr(style.melody, "ambitus_probs", None)
+        probs = np.array(amb(), dtype=float) if amb is not None else None
+        lead = next((p for p in parts if p.role == "melody"), None)
+        if probs is not None and lead is not None:
+            lo_d, hi_d = mel.degree_bounds(home_key, lead.low, lead.high)
+            probs[hi_d - lo_d + 1:] = 0.0
+            probs = probs / probs.sum() if probs.sum() > 0 else None
+        r = rng_for(self.seed, "piece", "ambitus")
+        self.ambitus = max(7, int(r.choice(len(probs), p=probs)) if probs is not None else 9)
+
 
     # ------------------------------------------------------------------ grid questions
     def bridge(self, from_key: Key, bars: int) -> None:
@@ -253,7 +266,7 @@ class Composer:
             body = recipes[:-1] * (length // 3 + 1)
             recipes = body[: length - 1] + ["C"]
         # chords that fit the theme's strong beats where the theme is stated verbatim
-        offsets = harmonic_rhythm(rng, self.meter, state.density, length)
+        offsets, split_at = harmonic_rhythm(rng, self.meter, length)
         strong_pcs: dict[tuple[int, int], set[int]] = {}
         tpb = self.meter.ticks_per_beat
         strong = {b * tpb for b in self.meter.strong_beats}
@@ -272,7 +285,7 @@ class Composer:
         self._prev_degree = slots[-1].chord.degree
         seq_step = int(rng.choice([-2, -1, 1, 2]))
         return _Phrase(index, key, kind, slots, recipes, cadence, seq_step, int(rng.integers(64)),
-                       start_bar=self.bar_index, length=length)
+                       start_bar=self.bar_index, length=length, split_at=split_at)
 
     def _plan_bridge(self, state: MusicalState) -> _Phrase:
         from_key, bars = self._bridge
@@ -293,6 +306,8 @@ class Composer:
         bip = self.bar_index - ph.start_bar
         key = ph.key
         chords = tuple((s.offset, s.chord) for s in ph.slots if s.bar == bip)
+        if len(chords) > 1 and ph.split_at and state.density < ph.split_at[bip]:
+            chords = chords[:1]  # calm bars hold one chord; the second sounds once the music is busy enough
         ctx = BarContext(
             seed=self.seed, index=self.bar_index, bar_in_phrase=bip, phrase_bars=ph.length,
             start=self.tick, meter=self.meter, key=key, chords=chords, state=state,
@@ -354,12 +369,25 @@ class Composer:
         lo, hi = bounds
         theme = self._theme_bars(state)
         theme_degrees = [n.degree for bar in theme for n in bar]
+        span = self.ambitus + 3  # a line rarely touches both walls of its window
         if theme_degrees:
             # the theme's own tessitura anchors the melody; register moves it by up to a fourth or so
             mid = (min(theme_degrees) + max(theme_degrees)) / 2.0
+            span = max(span, max(theme_degrees) - min(theme_degrees) + 2)
             centre = int(round(min(max(mid + 3.0 * state.register, lo + 2), hi - 2)))
         else:
             centre = int(round(lo + (hi - lo) * (0.5 + 0.35 * state.register)))
+        # the piece's ambitus is a hard window inside the layer's range
+        w_lo = max(lo, centre - span // 2)
+        w_hi = min(hi, w_lo + span)
+        w_lo = max(lo, min(w_lo, w_hi - span))
+        bounds = (w_lo, w_hi)
+        lo, hi = bounds
+        # phrases move the line around its window: development climbs, contrast dips, the
+        # restatement reaches the climax — so a tune uses its whole ambitus, as real tunes do
+        lift = {"development": 0.3, "contrast": -0.3, "restatement": 0.45, "bridge": 0.15}.get(ph.kind, 0.0)
+        centre = int(round(min(max(centre + lift * span, w_lo + 1), w_hi - 1)))
+        spread = 2
         recipe = ph.recipes[ctx.bar_in_phrase]
         rng = ctx.rng(part.name, "melody")
         chord_at = ctx.chord_at()
@@ -377,7 +405,7 @@ class Composer:
                 r = mel.rhythm_bar(rng, self.style.rhythm, self.meter, density, articulation=articulation)
                 ph.fresh[tag] = mel.pitch_line(
                     rng, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
-                    bounds=bounds, center=centre, tension=state.tension, spread=self.spread,
+                    bounds=bounds, center=centre, tension=state.tension, spread=spread,
                 )
             return ph.fresh[tag]
 
@@ -388,7 +416,7 @@ class Composer:
             r = mel.rhythm_bar(rng, self.style.rhythm, self.meter, density, articulation=articulation, end_long=True)
             motif = mel.pitch_line(
                 rng, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
-                bounds=bounds, center=centre, tension=state.tension, final_degrees=final, spread=self.spread,
+                bounds=bounds, center=centre, tension=state.tension, final_degrees=final, spread=spread,
             )
         elif recipe in ("T0", "T1", "T2", "T0o"):
             i = int(recipe[1])

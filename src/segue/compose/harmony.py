@@ -35,20 +35,21 @@ def slot_offsets(meter: Meter, per_bar: int) -> list[int]:
     return [i * meter.ticks_per_bar // per_bar for i in range(per_bar)]
 
 
-def harmonic_rhythm(rng: np.random.Generator, meter: Meter, density: float, bars: int) -> list[list[int]]:
-    """Chord-change offsets for each bar of a phrase.
+def harmonic_rhythm(rng: np.random.Generator, meter: Meter, bars: int) -> tuple[list[list[int]], list[float]]:
+    """Chord-change offsets for each bar of a phrase, and the density at which each bar's second chord sounds.
 
-    Calm music changes chord once a bar; as density rises, bars one by one gain a second chord
-    (only in meters that split in two), and the cadence bar does so first — the classical
-    acceleration of harmonic rhythm into a cadence. Bar by bar, so a build does not double the
-    accompaniment's notes all at once.
+    Every bar of a meter that splits in two is planned with two chords; the second one is heard
+    only when the bar's density reaches that bar's threshold (stratified over the phrase), and the
+    cadence bar always splits — the classical acceleration of harmonic rhythm into a cadence.
+    Decided at play time, so a build quickens the harmony bar by bar, never all at once.
     """
-    splittable = meter.beats_per_bar in (2, 4, 6)
-    out = []
-    for b in range(bars):
-        p = (density - 0.3) * 2.0 if b == bars - 1 else (density - 0.45) * 2.0
-        out.append(slot_offsets(meter, 2 if splittable and float(rng.random()) < p else 1))
-    return out
+    if meter.beats_per_bar not in (2, 4, 6):
+        return [slot_offsets(meter, 1) for _ in range(bars)], [-1.0] * bars
+    # thresholds fall towards the cadence: as density rises, the harmony quickens from the end
+    # of the phrase backwards (the classical acceleration into a cadence)
+    levels = 0.45 + 0.4 * (np.arange(max(bars - 1, 0)) + rng.random()) / max(bars - 1, 1)
+    thresholds = [float(x) for x in sorted(levels, reverse=True)] + [-1.0]
+    return [slot_offsets(meter, 2) for _ in range(bars)], thresholds[-bars:]
 
 
 def plan_phrase(

@@ -37,7 +37,12 @@ def count_melody(pieces: Sequence[PieceStats]) -> MelodyModel:
                 tri.setdefault((idx[i - 2], idx[i - 1]), np.zeros(N_STEPS, dtype=np.int64))[s] += 1
     hits = sum(p.strong_hits for p in pieces)
     total = sum(p.strong_total for p in pieces)
-    return MelodyModel(uni, bi, dict(sorted(tri.items())), hits / total if total else 0.0)
+    ambitus = np.zeros(29, dtype=np.int64)
+    for piece in pieces:
+        if piece.steps:
+            walk = np.cumsum([0, *piece.steps])
+            ambitus[min(int(walk.max() - walk.min()), 28)] += 1
+    return MelodyModel(uni, bi, dict(sorted(tri.items())), hits / total if total else 0.0, ambitus=ambitus)
 
 
 def count_rhythm_table(pieces: Sequence[PieceStats], compound: bool) -> RhythmTable:

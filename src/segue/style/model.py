@@ -63,6 +63,17 @@ class MelodyModel:
     chord_tone_on_strong_beat: float = 0.0
     add_k: float = 0.5
     backoff: float = 4.0
+    ambitus: np.ndarray | None = None
+    """(29,) counts of tunes by their range in scale steps (0..28): how far real melodies roam."""
+
+    def ambitus_probs(self) -> np.ndarray:
+        """P(a tune spans k scale steps), k = 0..28; a broad prior around an octave if not learned."""
+        if self.ambitus is None or not self.ambitus.sum():
+            k = np.arange(29)
+            p = np.exp(-0.5 * ((k - 9) / 2.5) ** 2)
+        else:
+            p = self.ambitus.astype(float) + 0.1
+        return p / p.sum()
 
     def step_probs(self, prev_steps: Sequence[int]) -> np.ndarray:
         """P(next step) for steps −7..+7 (index = step + 7), given the steps so far (may be empty)."""
@@ -85,6 +96,7 @@ class MelodyModel:
             "chord_tone_on_strong_beat": round(float(self.chord_tone_on_strong_beat), 6),
             "add_k": self.add_k,
             "backoff": self.backoff,
+            **({"ambitus": self.ambitus.tolist()} if self.ambitus is not None else {}),
         }
 
     @classmethod
@@ -100,7 +112,10 @@ class MelodyModel:
             if arr.shape != (N_STEPS,):
                 raise ValueError("melody trigram row has the wrong shape")
             tri[(a, b)] = arr
-        return cls(uni, bi, tri, float(d["chord_tone_on_strong_beat"]), float(d["add_k"]), float(d["backoff"]))
+        amb = np.array(d["ambitus"], dtype=np.int64) if "ambitus" in d else None
+        if amb is not None and amb.shape != (29,):
+            raise ValueError("melody ambitus table has the wrong shape")
+        return cls(uni, bi, tri, float(d["chord_tone_on_strong_beat"]), float(d["add_k"]), float(d["backoff"]), amb)
 
 
 # ---------------------------------------------------------------- rhythm
