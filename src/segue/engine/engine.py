@@ -51,6 +51,11 @@ def _cancel_from(synth: LayerSynth, sample: int) -> None:
         synth.schedule(sample, "off", pitch, 0)
 
 
+VOICES = {"melody": 8, "counter": 8, "bass": 6, "drone": 6, "harmony": 16, "ostinato": 12, "percussion": 16}
+"""Voices per layer (a voice also rings through its release): a player's polyphony, which also
+bounds the synthesis cost of dense textures — the oldest release tail is the one that is cut."""
+
+
 class Engine:
     """Pulls audio blocks from a :class:`Conductor`, applying controls at exact samples."""
 
@@ -100,7 +105,7 @@ class Engine:
         if s is None:
             p = next(p for p in self.conductor.parts if p.name == layer)
             s = LayerSynth(program=p.program, is_drums=p.is_drums, bank=p.bank, sample_rate=self.sample_rate,
-                           soundfont=self.soundfont)
+                           soundfont=self.soundfont, max_voices=VOICES.get(p.role, 12))
             # catch up with the clock so events land on absolute samples
             if self.position:
                 s.render(self.position)
