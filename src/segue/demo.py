@@ -2,8 +2,8 @@
 
 For each example score it writes the mastered WAV, the MIDI file (one track per layer), the
 MusicXML score and a provenance sidecar; the first piece also gets per-layer stems and a
-FLAC. It also renders the same score at three moods to show that one spec is a *system*,
-not a track.
+FLAC. It also renders the same score at three moods, and plays the game score through a gameplay
+trace (explore → tension → combat → victory), to show that one spec is a *system*, not a track.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from segue.audio import write_audio
 from segue.compose.affect import Affect
-from segue.evaluation_run import example_specs
-from segue.pipeline import render, write_performance, write_rendered
+from segue.engine.controls import Timeline
+from segue.evaluation_run import example_specs, examples_dir
+from segue.pipeline import play, render, write_performance, write_rendered, write_sidecar
 
 
 def run_demo(out_dir: Path, bars: int = 16, progress: Callable[[int, int], None] | None = None) -> list[dict]:
@@ -43,5 +45,21 @@ def run_demo(out_dir: Path, bars: int = 16, progress: Callable[[int, int], None]
                      "files": [f.relative_to(out_dir) if f.is_relative_to(out_dir) else f for f in files
                                if f.parent == out_dir] + ([Path(f"{stem}_stems/")] if full else [])})
         if progress:
-            progress(i + 1, len(jobs))
+            progress(i + 1, len(jobs) + 1)
+    # the game score played through a gameplay trace: explore → tension → combat → victory
+    trace_path = examples_dir() / "fantasy_game_trace.json"
+    if trace_path.is_file():
+        timeline = Timeline.load(trace_path)
+        played = play(game, timeline)
+        wav = out_dir / "fantasy_game_trace.wav"
+        write_audio(wav, played.mix, timeline.sample_rate)
+        write_sidecar(wav, played.performance.provenance)
+        mid = write_performance(played.performance, out_dir / "fantasy_game_trace.mid")
+        kinds = [e.kind for e in played.events]
+        rows.append({"piece": "game trace", "key": game.palette.home_key.name(), "tempo": played.performance.bars[0].tempo,
+                     "bars": len(played.performance.sounding_bars()), "seconds": timeline.end_sample() / timeline.sample_rate,
+                     "files": [wav.relative_to(out_dir), mid.relative_to(out_dir)],
+                     "note": f"{kinds.count('state_entered')} transitions, {kinds.count('stinger')} stingers"})
+    if progress:
+        progress(len(jobs) + 1, len(jobs) + 1)
     return rows
