@@ -330,7 +330,7 @@ class Composer:
             mem = self._memory[part.name]
             if part.role == "percussion" or part.is_drums:
                 out = write_percussion(ctx, part.name, d * state.percussion * (0.5 + 0.5 * state.intensity) + 0.15 * state.intensity)
-            elif part.role == "melody":
+            elif part.role == "melody" or part.name == lead:  # a theme makes its layer the lead
                 out = self._write_melody(ctx, part, d, mem, ph, state)
                 if part.name == lead or not melody_line:
                     melody_line = out
