@@ -144,3 +144,31 @@ def test_render_a_midi_file(tmp_path) -> None:
     assert r.returncode == 0, r.stderr
     audio, sr = sf.read(str(wav))
     assert np.max(np.abs(audio)) > 0.05
+
+
+def test_live_headless_records_a_log_that_play_renders(tmp_path) -> None:
+    log = tmp_path / "log.json"
+    r = segue("live", "--spec", "examples/fantasy_game.yaml", "--headless", "--seconds", "2",
+              "--osc-port", "0", "--ws-port", "0", "--record", str(log))
+    assert r.returncode == 0, r.stderr
+    assert "OSC on udp://127.0.0.1:" in r.stdout and "WebSocket on ws://127.0.0.1:" in r.stdout
+    assert log.is_file()
+    wav = tmp_path / "replay.wav"
+    r = segue("play", "--spec", "examples/fantasy_game.yaml", "--trace", str(log), "--out", str(wav))
+    assert r.returncode == 0, r.stderr
+    audio, sr = sf.read(str(wav))
+    assert audio.shape[0] >= sr and np.max(np.abs(audio)) > 0.01
+
+
+def test_play_and_bad_traces(tmp_path) -> None:
+    mid = tmp_path / "trace.mid"
+    r = segue("play", "--spec", "examples/fantasy_game.yaml", "--trace", "examples/fantasy_game_trace.json",
+              "--out", str(mid))
+    assert r.returncode == 0, r.stderr and "transitions" in r.stdout
+    assert len(mido.MidiFile(str(mid)).tracks) >= 7
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    r = segue("play", "--spec", "examples/fantasy_game.yaml", "--trace", str(bad), "--out", str(tmp_path / "x.wav"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "bad.json" in r.stderr
+    r = segue("live", "--host", "0.0.0.0", "--headless", "--seconds", "1")
+    assert r.returncode == 2 and "token" in r.stderr
