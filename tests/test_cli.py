@@ -172,3 +172,15 @@ def test_play_and_bad_traces(tmp_path) -> None:
     assert r.returncode == 2 and "Traceback" not in r.stderr and "bad.json" in r.stderr
     r = segue("live", "--host", "0.0.0.0", "--headless", "--seconds", "1")
     assert r.returncode == 2 and "token" in r.stderr
+
+
+def test_vary_and_morph_commands(tmp_path) -> None:
+    r = segue("vary", "D4:1 E4:0.5 F4:0.5 A4:1 G4:0.5 F4:0.5 E4:2", "-n", "3", "--axis", "rhythm,melody",
+              "--band", "medium", "--out", str(tmp_path / "v"), "--no-audio")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "v" / "sheet.html").is_file() and len(list((tmp_path / "v").glob("*.mid"))) >= 4
+    r = segue("morph", "D4:1 E4:1 F4:1 A4:1", "A4:0.5 G4:0.5 F4:1 E4:1 D4:1", "--steps", "3",
+              "--out", str(tmp_path / "m"), "--no-audio")
+    assert r.returncode == 0, r.stderr
+    r = segue("vary", str(tmp_path / "missing.mid"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "missing.mid" in r.stderr

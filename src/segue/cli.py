@@ -44,8 +44,9 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     try:
         from segue.evaluate import EvaluationError as EvalError
         from segue.server import ServerError
+        from segue.variations import VariationError
 
-        types += [EvalError, ServerError]
+        types += [EvalError, ServerError, VariationError]
     except ImportError:  # pragma: no cover - evaluate is part of the package
         pass
     return tuple(types)
@@ -286,6 +287,48 @@ def eval_cmd(
     if json_out is not None:
         json_out.write_text(result.to_json(), encoding="utf-8")
         out.print(f"[green]wrote[/green] {json_out}")
+
+
+@app.command()
+def vary(
+    motif: str = typer.Argument(..., help="A MIDI/MusicXML/ABC file, or inline note text like \"D4:1 E4:0.5 F4:0.5 A4:2\"."),
+    n: int = typer.Option(8, "-n", help="How many variations."),
+    axis: str = typer.Option("rhythm", "--axis", "-a", help="Axes, comma-separated: rhythm, melody, harmony, mode, "
+                             "texture, tempo, development, elaboration."),
+    band: str = typer.Option("medium", "--band", "-b", help="Distance from the source: close, medium or far."),
+    out_dir: Path = typer.Option(Path("variations"), "--out", "-o", help="Folder for the variations and the sheet."),
+    key: Optional[str] = typer.Option(None, "--key", help="Override the detected key, e.g. 'D dorian'."),
+    meter: Optional[str] = typer.Option(None, "--meter", help="Override the detected meter, e.g. 6/8."),
+    seed: int = typer.Option(0, "--seed"),
+    skyline: bool = typer.Option(False, "--skyline", help="Reduce polyphonic input to its top line."),
+    low: Optional[str] = typer.Option(None, "--low", help="Lowest note allowed (e.g. C4)."),
+    high: Optional[str] = typer.Option(None, "--high", help="Highest note allowed (e.g. C6)."),
+    no_audio: bool = typer.Option(False, "--no-audio", help="Skip WAV files."),
+) -> None:
+    """Variations of a motif along named musical axes, with their distance from the source."""
+    from segue.variations import cli_vary
+
+    with progress_bar("varying") as cb:
+        cb(0, 1)
+        files = cli_vary(motif, n, axis, band, out_dir, key=key, meter=meter, seed=seed, skyline=skyline,
+                         low=low, high=high, audio=not no_audio)
+    out.print(f"[green]wrote[/green] {len(files)} files; open {files[0]}")
+
+
+@app.command()
+def morph(
+    a: str = typer.Argument(..., help="Motif A (file or note text)."),
+    b: str = typer.Argument(..., help="Motif B (file or note text)."),
+    steps: int = typer.Option(6, "--steps", help="Phrases between A and B."),
+    out_dir: Path = typer.Option(Path("morph"), "--out", "-o"),
+    seed: int = typer.Option(0, "--seed"),
+    no_audio: bool = typer.Option(False, "--no-audio", help="Skip WAV files."),
+) -> None:
+    """Interpolate from motif A to motif B in playable steps."""
+    from segue.variations import cli_morph
+
+    files = cli_morph(a, b, steps, out_dir, seed=seed, audio=not no_audio)
+    out.print(f"[green]wrote[/green] {len(files)} files; open {files[0]}")
 
 
 @app.command()
