@@ -44,9 +44,10 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     try:
         from segue.evaluate import EvaluationError as EvalError
         from segue.server import ServerError
+        from segue.studio import StudioError
         from segue.variations import VariationError
 
-        types += [EvalError, ServerError, VariationError]
+        types += [EvalError, ServerError, VariationError, StudioError]
     except ImportError:  # pragma: no cover - evaluate is part of the package
         pass
     return tuple(types)
@@ -287,6 +288,23 @@ def eval_cmd(
     if json_out is not None:
         json_out.write_text(result.to_json(), encoding="utf-8")
         out.print(f"[green]wrote[/green] {json_out}")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(8765, "--port", help="TCP port."),
+    token: Optional[str] = typer.Option(None, "--token", help="Required on every request when not on loopback."),
+    spec: Optional[Path] = typer.Option(None, "--spec", "-s", help="Spec to open in the studio."),
+) -> None:
+    """The studio: a browser page for composers and an HTTP/WebSocket server for engines."""
+    from segue.studio import serve as run_studio
+
+    out.print(f"studio on http://{host}:{port}/  (Ctrl-C to stop)")
+    try:
+        run_studio(host=host, port=port, token=token, spec=spec)
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command()
