@@ -184,3 +184,14 @@ def test_vary_and_morph_commands(tmp_path) -> None:
     assert r.returncode == 0, r.stderr
     r = segue("vary", str(tmp_path / "missing.mid"))
     assert r.returncode == 2 and "Traceback" not in r.stderr and "missing.mid" in r.stderr
+
+
+def test_score_command(tmp_path) -> None:
+    r = segue("score", "examples/film/the_keepers_light.fountain", "--timing", "examples/film/the_keepers_light.csv",
+              "--out", str(tmp_path / "film"), "--no-stems")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "film" / "cues.yaml").is_file() and (tmp_path / "film" / "score.wav").is_file()
+    junk = tmp_path / "junk.fountain"
+    junk.write_bytes(os.urandom(300))
+    r = segue("score", str(junk), "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr

@@ -44,10 +44,11 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     try:
         from segue.evaluate import EvaluationError as EvalError
         from segue.server import ServerError
+        from segue.film import FilmError
         from segue.studio import StudioError
         from segue.variations import VariationError
 
-        types += [EvalError, ServerError, VariationError, StudioError]
+        types += [EvalError, ServerError, VariationError, StudioError, FilmError]
     except ImportError:  # pragma: no cover - evaluate is part of the package
         pass
     return tuple(types)
@@ -305,6 +306,36 @@ def serve(
         run_studio(host=host, port=port, token=token, spec=spec)
     except KeyboardInterrupt:
         pass
+
+
+@app.command()
+def score(
+    script: Optional[Path] = typer.Argument(None, help="Fountain screenplay, SRT subtitles or a CSV/YAML scene list."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the cue sheet, score, stems, MIDI and reports."),
+    cue_sheet: Optional[Path] = typer.Option(None, "--cue-sheet", help="Render this (edited) cue sheet instead."),
+    timing: Optional[Path] = typer.Option(None, "--timing", help="A scene list whose timecodes time the screenplay."),
+    fps: Optional[str] = typer.Option(None, "--fps", help="23.976, 24 (default), 25, 29.97, 29.97df, 30 …"),
+    start: Optional[str] = typer.Option(None, "--start", help="Timecode of the first frame, e.g. 01:00:00:00."),
+    palette: Optional[Path] = typer.Option(None, "--palette", help="A score spec to score the film with."),
+    seed: Optional[int] = typer.Option(None, "--seed"),
+    llm: Optional[str] = typer.Option(None, "--llm", help="An OpenAI-compatible endpoint (optional)."),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model"),
+    no_render: bool = typer.Option(False, "--no-render", help="Cue sheet, arc and report only."),
+    no_stems: bool = typer.Option(False, "--no-stems", help="No per-layer WAVs."),
+    sample_rate: Optional[int] = typer.Option(None, "--sample-rate"),
+    soundfont: Optional[Path] = typer.Option(None, "--soundfont"),
+    length: Optional[float] = typer.Option(None, "--length", help="Film length in seconds (end credits)."),
+) -> None:
+    """Film: a script or scene list in, an editable cue sheet and a score that hits its sync points out."""
+    from segue.film import cli_score
+
+    with progress_bar("scoring") as cb:
+        files = cli_score(script, out_dir, cue_sheet, fps, start=start, timing=timing, palette=palette, seed=seed,
+                          llm=llm, llm_model=llm_model, render=not no_render, stems=not no_stems,
+                          sample_rate=sample_rate, soundfont=soundfont, length=length, progress=cb)
+    out.print(f"[green]wrote[/green] {len(files)} files into {out_dir}")
+    for f in files[:8]:
+        out.print(f"      {f}")
 
 
 @app.command()

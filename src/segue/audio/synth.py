@@ -158,6 +158,16 @@ class LayerSynth:
         self._position = end
         return out
 
+    def start_at(self, sample: int) -> None:
+        """Start a fresh synth's clock at ``sample`` (it has played nothing, so there is no silence to render).
+
+        Why: a layer or stinger that first sounds an hour into a session must not allocate an hour of
+        silence to catch up. Only allowed before the first render and with no events queued earlier.
+        """
+        if self._position != 0 or (self._queue and self._queue[0][0] < sample):
+            raise ValueError("start_at is only for a synth that has not played yet")
+        self._position = int(sample)
+
     def all_notes_off(self) -> None:
         """Release every sounding note now (they fade with their natural release) and drop
         all pending events — the 'panic' a transition or a stop needs."""

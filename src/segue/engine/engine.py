@@ -106,9 +106,7 @@ class Engine:
             p = next(p for p in self.conductor.parts if p.name == layer)
             s = LayerSynth(program=p.program, is_drums=p.is_drums, bank=p.bank, sample_rate=self.sample_rate,
                            soundfont=self.soundfont, max_voices=VOICES.get(p.role, 12))
-            # catch up with the clock so events land on absolute samples
-            if self.position:
-                s.render(self.position)
+            s.start_at(self.position)  # its clock joins the engine's: events land on absolute samples
             self._slot_synths[slot][layer] = s
         return s
 
@@ -249,8 +247,7 @@ class Engine:
             synth = LayerSynth(program=int(spec.played_program), bank=0 if layer and layer.is_drums else int(spec.played_bank),
                                is_drums=bool(layer and layer.is_drums), sample_rate=self.sample_rate,
                                soundfont=self.soundfont)
-            if self.position:
-                synth.render(self.position)
+            synth.start_at(self.position)
             self.stinger_synths[name] = synth
         for n in notes:
             synth.schedule(tm.sample(n.start), "on", n.pitch, n.velocity)
