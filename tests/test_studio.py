@@ -317,6 +317,9 @@ def test_session_ends_with_its_last_socket_and_on_shutdown(tmp_path: Path) -> No
         while c.get(f"/api/sessions/{sid}").status_code != 404 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert c.get(f"/api/sessions/{sid}").status_code == 404
+        deadline = time.monotonic() + 10
+        while live._thread is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert live._thread is None  # the producer thread was stopped and joined
         with c.websocket_connect(f"/api/sessions/{sid}/ws") as gone:
             with pytest.raises(WebSocketDisconnect) as ended:

@@ -56,11 +56,16 @@ class SessionManager:
     async def close(self, session_id: str) -> bool:
         """End a session: stop its pacer, close its sockets' writers and stop its engine."""
         with self._lock:
-            session = self._sessions.pop(session_id, None)
+            session = self._sessions.get(session_id)
         if session is None:
             return False
         session.cancel_pacer()
-        await asyncio.to_thread(session.stop_engine)
+        # joined here, not in a worker thread: a cancelled handler must not leave the producer running,
+        # and the join is quick (the producer wakes on its stop event)
+        session.stop_engine()
+        with self._lock:
+            if self._sessions.pop(session_id, None) is None:
+                return False
         self.closed_total += 1
         return True
 
