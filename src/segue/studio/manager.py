@@ -7,7 +7,6 @@ joins its producer thread, so it runs in a worker thread and never blocks the ev
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from pathlib import Path
