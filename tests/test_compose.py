@@ -134,3 +134,39 @@ def test_mood_words() -> None:
     assert mood_to_affect("melancholy piano, sparse").valence < 0
     with pytest.raises(MoodError):
         mood_to_affect("xyzzy plugh")
+
+
+def test_originality_guard_runs_by_default_and_regenerates_flagged_bars(specs, tmp_path) -> None:
+    import json
+    from dataclasses import dataclass
+
+    from segue.compose.composer import GUARD_RETRIES
+    from segue.pipeline import make_conductor, write_performance
+
+    perf = compose(specs[0], bars=8, seed=4)
+    summary = perf.provenance["originality"]
+    assert summary.get("phrases_checked", 0) > 0 and summary["max_score"] < 0.75
+    path = write_performance(perf, tmp_path / "p.mid")
+    side = json.loads((tmp_path / "p.mid.segue.json").read_text())
+    assert side["originality"]["phrases_checked"] == summary["phrases_checked"]
+    import mido
+
+    texts = [m.text for m in mido.MidiFile(str(path)).tracks[0] if m.type == "text"]
+    assert any(t.startswith("segue:") and "originality" in t for t in texts)
+
+    @dataclass
+    class Verdict:
+        flagged: bool
+
+    calls: list[int] = []
+
+    def strict_guard(notes):  # flags the first attempt at every fresh bar: it must be written again
+        calls.append(len(notes))
+        return Verdict(flagged=len(calls) % (GUARD_RETRIES + 1) != 0)
+
+    c = make_conductor(specs[1], seed=3, guard=strict_guard)
+    flagged_perf = c.perform(8)
+    kept, rejected = c.guard_results()
+    assert kept and len(rejected) == GUARD_RETRIES * len(kept)
+    plain = make_conductor(specs[1], seed=3, guard=None).perform(8)
+    assert flagged_perf.notes_by_layer() != plain.notes_by_layer()  # the rewritten bars are different music

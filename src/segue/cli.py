@@ -45,10 +45,11 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
         from segue.evaluate import EvaluationError as EvalError
         from segue.server import ServerError
         from segue.film import FilmError
+        from segue.originality import OriginalityError
         from segue.studio import StudioError
         from segue.variations import VariationError
 
-        types += [EvalError, ServerError, VariationError, StudioError, FilmError]
+        types += [EvalError, ServerError, VariationError, StudioError, FilmError, OriginalityError]
     except ImportError:  # pragma: no cover - evaluate is part of the package
         pass
     return tuple(types)
@@ -204,7 +205,9 @@ def live(
     spec_obj = _load_spec(spec)
     if host not in ("127.0.0.1", "localhost", "::1") and not token:
         raise UserError("listening beyond loopback needs --token")
-    session = LiveSession(spec_obj, seed=seed).start()
+    from segue.pipeline import default_guard
+
+    session = LiveSession(spec_obj, seed=seed, guard=default_guard()).start()
     servers = []
     try:
         try:
@@ -336,6 +339,35 @@ def score(
     out.print(f"[green]wrote[/green] {len(files)} files into {out_dir}")
     for f in files[:8]:
         out.print(f"      {f}")
+
+
+@app.command()
+def check(
+    path: Path = typer.Argument(..., help="A MIDI, MusicXML or ABC file to check."),
+    index: Optional[Path] = typer.Option(None, "--index", help="An extra reference index (SQLite) to check against."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable report."),
+) -> None:
+    """Originality: the nearest known works, the matched passages, scores and a verdict."""
+    from segue.originality import cli_check
+
+    text, code = cli_check(path, index, json_out)
+    out.print(text, highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+index_app = typer.Typer(help="Reference catalogues for the originality guard.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+@index_app.command("add")
+def index_add(
+    folder: Path = typer.Argument(..., help="Folder of MIDI/MusicXML/ABC files (your catalogue)."),
+    index: Optional[Path] = typer.Option(None, "--index", help="Index file (default: your user catalogue)."),
+) -> None:
+    """Add a folder of works to a reference index (transactional: a crash never leaves it half-written)."""
+    from segue.originality import cli_index_add
+
+    out.print(cli_index_add(folder, index), highlight=False, markup=False)
 
 
 @app.command()

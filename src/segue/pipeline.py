@@ -55,9 +55,33 @@ def output_kind(path: Path) -> str:
     raise OutputError(f"don't know how to write {path.name!r}: use .mid, .musicxml, .wav or .flac")
 
 
+def default_guard() -> Callable | None:
+    """The originality guard, on by default (``SEGUE_GUARD=0`` turns it off, e.g. for timing experiments)."""
+    import os
+
+    if os.environ.get("SEGUE_GUARD", "1") == "0":
+        return None
+    from segue.originality import guard_phrase
+
+    return guard_phrase
+
+
 def make_conductor(spec: object, *, seed: int | None = None, affect: Affect | None = None,
-                   style: object | None = None, sample_rate: int = 44100) -> Conductor:
-    return Conductor(spec, seed=seed, affect=affect, style=style, sample_rate=sample_rate)
+                   style: object | None = None, sample_rate: int = 44100, keep_bars: bool = True,
+                   guard: Callable | None | bool = True) -> Conductor:
+    """A conductor for ``spec``; ``guard=True`` means the default originality guard, ``None``/``False`` none."""
+    g = default_guard() if guard is True else (guard or None)
+    return Conductor(spec, seed=seed, affect=affect, style=style, sample_rate=sample_rate, keep_bars=keep_bars,
+                     guard=g)
+
+
+def originality_summary(conductor: Conductor) -> dict | None:
+    if conductor.guard is None:
+        return {"guard": "off"}
+    from segue.originality import summarise
+
+    kept, rejected = conductor.guard_results()
+    return summarise(kept, rejected)
 
 
 def provenance(conductor: Conductor, bars: int, affect: Affect | None = None, controls: object | None = None) -> dict:
@@ -77,6 +101,7 @@ def provenance(conductor: Conductor, bars: int, affect: Affect | None = None, co
         "affect": None if affect is None else {"valence": affect.valence, "arousal": affect.arousal,
                                                "intensity": affect.intensity},
         "controls_sha256": hashlib.sha256(ctl.encode()).hexdigest() if ctl else None,
+        "originality": originality_summary(conductor),
     }
 
 
@@ -223,8 +248,8 @@ def play(spec: object, timeline: object, *, seed: int | None = None, soundfont: 
     """
     from segue.engine.controls import Timeline
 
-    c = Conductor(spec, seed=timeline.seed if seed is None and timeline.seed is not None else seed,
-                  sample_rate=timeline.sample_rate, keep_bars=keep_bars)
+    c = make_conductor(spec, seed=timeline.seed if seed is None and timeline.seed is not None else seed,
+                       sample_rate=timeline.sample_rate, keep_bars=keep_bars)
     engine = Engine(c, soundfont=soundfont)
     for ctl in timeline.sorted():
         engine.submit(ctl, sample=ctl.at_sample(timeline.sample_rate))

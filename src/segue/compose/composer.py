@@ -13,6 +13,7 @@ range is a mask while sampling; :func:`check_bar` re-verifies this and raises
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,10 @@ _RECIPES = {
     "contrast": ["N", "Nseq", "N2", "C"],
     "restatement": ["T0o", "T1", "N", "C"],
 }
+
+
+GUARD_RETRIES = 3
+"""How often a bar flagged by the originality guard is written again before the last try is kept (and logged)."""
 
 
 class RuleViolation(AssertionError):
@@ -143,6 +148,7 @@ class Composer:
         theme_layer: dict[str, str] | None = None,
         start_bar: int = 0,
         start_tick: int = 0,
+        guard: Callable[[list[Note]], object] | None = None,
     ) -> None:
         if not parts:
             raise ValueError("an arrangement needs at least one layer")
@@ -156,6 +162,12 @@ class Composer:
         leads = [p for p in parts if p.role == "melody"]
         self.default_lead = leads[0].name if leads else None
         self.theme_layer = dict(theme_layer or {})
+        self.guard = guard
+        """Originality guard (injected by the apps floor): called with the phrase's melody so far plus a
+        freshly generated bar; an answer with ``flagged`` true makes the bar be generated again."""
+        self.guard_kept: list[object] = []
+        self.guard_rejected: list[object] = []
+        self._phrase_melody: list[Note] = []
         self.bar_index = start_bar
         self.tick = start_tick
         self.start_bar = start_bar
@@ -302,6 +314,7 @@ class Composer:
         """Write the next bar for every active layer and advance."""
         if self._phrase is None or self.bar_index - self._phrase.start_bar >= self._phrase.length:
             self._phrase = self._plan(state)
+            self._phrase_melody = []
         ph = self._phrase
         bip = self.bar_index - ph.start_bar
         key = ph.key
@@ -400,24 +413,41 @@ class Composer:
         def theme_bar(i: int) -> mel.Motif | None:
             return list(theme[i]) if i < len(theme) and theme[i] else None
 
+        def guarded(make: Callable[[np.random.Generator], mel.Motif]) -> mel.Motif:
+            """Generate a bar of new melody; the originality guard may send it back (bounded retries)."""
+            motif: mel.Motif = []
+            for attempt in range(GUARD_RETRIES + 1):
+                motif = make(rng if attempt == 0 else ctx.rng(part.name, f"melody-retry{attempt}"))
+                if self.guard is None:
+                    break
+                verdict = self.guard(self._phrase_melody + melody_notes(ctx, motif, key))
+                if not getattr(verdict, "flagged", False) or attempt == GUARD_RETRIES:
+                    self.guard_kept.append(verdict)
+                    break
+                self.guard_rejected.append(verdict)  # too close to an existing work: write it again
+            return motif
+
         def fresh(tag: str) -> mel.Motif:
             if tag not in ph.fresh:
-                r = mel.rhythm_bar(rng, self.style.rhythm, self.meter, density, articulation=articulation)
-                ph.fresh[tag] = mel.pitch_line(
-                    rng, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
-                    bounds=bounds, center=centre, tension=state.tension, spread=spread,
-                )
+                def make(r_: np.random.Generator) -> mel.Motif:
+                    r = mel.rhythm_bar(r_, self.style.rhythm, self.meter, density, articulation=articulation)
+                    return mel.pitch_line(
+                        r_, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
+                        bounds=bounds, center=centre, tension=state.tension, spread=spread,
+                    )
+                ph.fresh[tag] = guarded(make)
             return ph.fresh[tag]
 
         if recipe.startswith("C"):
-            final = frozenset({0, 2}) if recipe == "C" and ph.cadence == "authentic" else frozenset({4, 1})
-            if recipe == "C" and ph.cadence == "authentic":
-                final = frozenset({0})
-            r = mel.rhythm_bar(rng, self.style.rhythm, self.meter, density, articulation=articulation, end_long=True)
-            motif = mel.pitch_line(
-                rng, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
-                bounds=bounds, center=centre, tension=state.tension, final_degrees=final, spread=spread,
-            )
+            final = frozenset({0}) if recipe == "C" and ph.cadence == "authentic" else frozenset({4, 1})
+
+            def cadence(r_: np.random.Generator) -> mel.Motif:
+                r = mel.rhythm_bar(r_, self.style.rhythm, self.meter, density, articulation=articulation, end_long=True)
+                return mel.pitch_line(
+                    r_, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
+                    bounds=bounds, center=centre, tension=state.tension, final_degrees=final, spread=spread,
+                )
+            motif = guarded(cadence)
         elif recipe in ("T0", "T1", "T2", "T0o"):
             i = int(recipe[1])
             motif = theme_bar(i)
@@ -456,7 +486,9 @@ class Composer:
         if motif:
             mem["steps"] = [b.degree - a.degree for a, b in zip(motif, motif[1:])][-2:]
             mem["degree"] = motif[-1].degree
-        return melody_notes(ctx, motif, key)
+        notes = melody_notes(ctx, motif, key)
+        self._phrase_melody.extend(notes)
+        return notes
 
 
 def _place_near(motif: mel.Motif, last: int, centre: int, bounds: tuple[int, int]) -> mel.Motif:

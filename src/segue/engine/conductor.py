@@ -72,10 +72,13 @@ class Conductor:
     """Turns controls into musical states and asks the right composer for the next bar."""
 
     def __init__(self, spec: object, *, seed: int | None = None, style: object | None = None,
-                 sample_rate: int = 44100, affect: Affect | None = None, keep_bars: bool = True) -> None:
+                 sample_rate: int = 44100, affect: Affect | None = None, keep_bars: bool = True,
+                 guard: object | None = None) -> None:
         from segue.style import load_style  # floor 3
 
         self.spec = spec
+        self.guard = guard
+        self._guard_lists: list[tuple[list, list]] = []  # (kept, rejected) of every composer made
         self.seed = int(spec.seed if seed is None else seed)
         if style is None:
             path = spec.style_path
@@ -117,13 +120,21 @@ class Conductor:
         comp = Composer(
             self.parts, self.style, seed=self.seed, home_key=self.home_key, meter=self.meter,
             phrase_bars=int(self.spec.palette.phrase_bars), themes=self.themes, theme_layer=self.theme_layer,
-            start_bar=start_bar, start_tick=start_tick,
+            start_bar=start_bar, start_tick=start_tick, guard=self.guard,
         )
         if bridge_bars:
             comp.bridge(bridge_from, bridge_bars)
         if self.final_bar is not None:
             comp.ending_at = self.final_bar
+        if self.guard is not None:
+            self._guard_lists.append((comp.guard_kept, comp.guard_rejected))
         return Deck(slot=slot, composer=comp, state=state, start_tick=start_tick)
+
+    def guard_results(self) -> tuple[list, list]:
+        """The originality guard's answers so far: (kept, rejected-and-rewritten), over every deck."""
+        kept = [r for k, _ in self._guard_lists for r in k]
+        rejected = [r for _, rej in self._guard_lists for r in rej]
+        return kept, rejected
 
     def _state_spec(self, name: str | None):
         if name is None:

@@ -34,11 +34,12 @@ class LiveSession:
 
     def __init__(self, spec: object, *, seed: int | None = None, soundfont: Path | None = None,
                  sample_rate: int = 44100, block: int = 512, ahead_blocks: int = 6,
-                 record: bool = False, style: object | None = None) -> None:
+                 record: bool = False, style: object | None = None, guard: object | None = None) -> None:
         self.spec = spec
         self.block = int(block)
         self.sample_rate = int(sample_rate)
-        self.conductor = Conductor(spec, seed=seed, style=style, sample_rate=sample_rate, keep_bars=record)
+        self.conductor = Conductor(spec, seed=seed, style=style, sample_rate=sample_rate, keep_bars=record,
+                                   guard=guard)
         self.engine = Engine(self.conductor, soundfont=soundfont)
         self._inbox: queue.SimpleQueue[dict | Control] = queue.SimpleQueue()
         self._ready: collections.deque[np.ndarray] = collections.deque()

@@ -134,6 +134,7 @@ def _drive(plan: FilmPlan, sheet: CueSheet, out_dir: Path, *, soundfont: Path | 
     """Play the timeline through the engine, streaming the mix and stems to WAV files."""
     from segue.audio import FileSink
     from segue.engine.conductor import Conductor
+    from segue.pipeline import default_guard
     from segue.engine.engine import Engine
     from segue.spec import SpecError, spec_from_dict
 
@@ -143,7 +144,7 @@ def _drive(plan: FilmPlan, sheet: CueSheet, out_dir: Path, *, soundfont: Path | 
         raise FilmError(f"the cue sheet makes an invalid score spec:\n{exc}") from None
     sr = sheet.sample_rate
     total = int(round(sheet.length * sr))
-    cond = Conductor(spec, seed=sheet.seed, sample_rate=sr, keep_bars=True)
+    cond = Conductor(spec, seed=sheet.seed, sample_rate=sr, keep_bars=True, guard=default_guard())
     engine = Engine(cond, soundfont=soundfont)
     for ctl in sorted(plan.controls, key=lambda c: c.sample):  # stable: same-sample controls keep their order
         reason = engine.submit(ctl, sample=ctl.sample)

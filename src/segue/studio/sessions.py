@@ -109,8 +109,10 @@ class StudioSession:
 
     # ------------------------------------------------------------------ engine (blocking: call in a thread)
     def _start_live(self, spec: Any, carry: dict[str, Any] | None = None) -> tuple[LiveSession, ControlGate, Any]:
+        from segue.pipeline import default_guard
+
         live = LiveSession(spec, seed=self.seed, sample_rate=self.sample_rate, block=self.block,
-                           ahead_blocks=AHEAD_BLOCKS)
+                           ahead_blocks=AHEAD_BLOCKS, guard=default_guard())
         gate = ControlGate(live)
         if carry:
             for name, value in (carry.get("parameters") or {}).items():

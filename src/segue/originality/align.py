@@ -1,0 +1,141 @@
+"""Local alignment (Smith–Waterman) of two lines' tokens: how long a passage they share, and where.
+
+Shared n-grams only say that two tunes use some of the same figures; a copy shares a *long
+run* of steps in the same order, with perhaps a changed note or rhythm here and there. Local
+alignment finds the best such run anywhere in both lines and tolerates exactly those edits.
+
+Scoring (integers, so that traceback compares exactly):
+
+* same interval and same duration ratio: ``+2`` — the same step;
+* same interval, other ratio: ``+1`` — a rhythm change keeps most of a copy's identity;
+* another interval: ``-2``; a skipped or inserted note: ``-2``.
+
+One altered note changes two intervals (into and out of it), so it costs a copy about 8 points,
+four notes' worth; a different tune drifts away within a few notes.
+
+The raw score becomes a similarity in 0..1 by dividing by what a perfect copy of
+:data:`WINDOW` steps would score: a passage as long as that, copied outright, is 1.0 however long
+the two pieces are. When a line is shorter than the window its own length counts, but never
+less than :data:`MIN_WINDOW`, so that a short formula (a scale run, an arpeggio) cannot score 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+MATCH = 2
+RHYTHM_CHANGED = 1
+MISMATCH = -2
+GAP = 2  # subtracted
+
+WINDOW = 24
+"""Steps (≈ 25 notes, 3-6 bars of a tune) that a copied passage must span to score 1.0."""
+
+MIN_WINDOW = 16
+"""The normaliser never drops below this, so a short phrase must match in full to score ≥ 16/WINDOW of it."""
+
+
+def similarity(raw: float | np.ndarray, n_query: int, n_ref: int | np.ndarray) -> np.ndarray:
+    """Raw alignment score → 0..1, given both lines' token counts."""
+    window = np.clip(np.minimum(n_query, n_ref), MIN_WINDOW, WINDOW)
+    return np.clip(np.asarray(raw, dtype=np.float64) / (MATCH * window), 0.0, 1.0)
+
+
+def _substitution(q_iv: int, q_r: int, t_iv: np.ndarray, t_r: np.ndarray) -> np.ndarray:
+    return np.where(t_iv == q_iv, np.where(t_r == q_r, MATCH, RHYTHM_CHANGED), MISMATCH).astype(np.int32)
+
+
+def best_scores(q_iv: np.ndarray, q_r: np.ndarray, t_iv: np.ndarray, t_r: np.ndarray,
+                bounds: np.ndarray) -> np.ndarray:
+    """Best local-alignment score of the query against each of many targets laid back to back.
+
+    ``bounds`` are the targets' start indices plus the total length. All targets are aligned in
+    one pass over the query (one numpy row per query token), which is what makes checking a
+    phrase against dozens of candidates take a few milliseconds. Horizontal gaps use the
+    running-maximum form of the recurrence; a large per-target offset stops a gap path from
+    running from one target into the next.
+    """
+    n = t_iv.size
+    k = bounds.size - 1
+    if n == 0 or q_iv.size == 0 or k <= 0:
+        return np.zeros(max(k, 0), dtype=np.int64)
+    seg = np.repeat(np.arange(k, dtype=np.int64), np.diff(bounds))
+    starts = bounds[:-1][np.diff(bounds) > 0]
+    col = np.arange(n, dtype=np.int64)
+    big = (GAP + MATCH) * (n + q_iv.size + 4)
+    offset = GAP * col + seg * big  # strictly separates targets in the running maximum
+    prev = np.zeros(n, dtype=np.int64)
+    best = np.zeros(n, dtype=np.int64)
+    diag = np.zeros(n, dtype=np.int64)
+    for i in range(q_iv.size):
+        s = _substitution(int(q_iv[i]), int(q_r[i]), t_iv, t_r)
+        diag[1:] = prev[:-1]
+        diag[starts] = 0
+        a = np.maximum(np.maximum(diag + s, prev - GAP), 0)
+        prev = np.maximum.accumulate(a + offset) - offset
+        np.maximum(best, prev, out=best)
+    out = np.zeros(k, dtype=np.int64)
+    nonempty = np.diff(bounds) > 0
+    out[nonempty] = np.maximum.reduceat(best, starts)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """The best shared passage: token ranges ``[q_from, q_to]`` and ``[t_from, t_to]`` (inclusive)."""
+
+    raw: int
+    q_from: int
+    q_to: int
+    t_from: int
+    t_to: int
+    matches: int  # steps with the same interval
+
+    @property
+    def steps(self) -> int:
+        return max(self.q_to - self.q_from, self.t_to - self.t_from) + 1
+
+
+def align(q_iv: np.ndarray, q_r: np.ndarray, t_iv: np.ndarray, t_r: np.ndarray) -> Alignment | None:
+    """Best local alignment of two token sequences, with where it lies (traceback); None if nothing matches."""
+    m, n = q_iv.size, t_iv.size
+    if m == 0 or n == 0:
+        return None
+    h = np.zeros((m + 1, n + 1), dtype=np.int64)
+    subst = np.zeros((m + 1, n + 1), dtype=np.int64)
+    col = np.arange(n + 1, dtype=np.int64)
+    for i in range(1, m + 1):
+        subst[i, 1:] = _substitution(int(q_iv[i - 1]), int(q_r[i - 1]), t_iv, t_r)
+        a = np.zeros(n + 1, dtype=np.int64)
+        a[1:] = np.maximum(np.maximum(h[i - 1, :-1] + subst[i, 1:], h[i - 1, 1:] - GAP), 0)
+        h[i] = np.maximum.accumulate(a + GAP * col) - GAP * col
+    i, j = np.unravel_index(int(np.argmax(h)), h.shape)
+    raw = int(h[i, j])
+    if raw <= 0:
+        return None
+    q_to, t_to = i - 1, j - 1
+    matches = 0
+    while i > 0 and j > 0 and h[i, j] > 0:
+        s = subst[i, j]
+        if h[i, j] == h[i - 1, j - 1] + s:
+            matches += bool(q_iv[i - 1] == t_iv[j - 1])
+            i, j = i - 1, j - 1
+            if h[i, j] == 0:
+                break
+        elif h[i, j] == h[i - 1, j] - GAP:
+            i -= 1
+        else:
+            j -= 1
+    return Alignment(raw, int(i), int(q_to), int(j), int(t_to), matches)
+
+
+def concat(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Targets ``[(intervals, ratios), …]`` back to back, with their bounds, for :func:`best_scores`."""
+    lengths = np.fromiter((p[0].size for p in parts), dtype=np.int64, count=len(parts))
+    bounds = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    if not parts:
+        return np.zeros(0, np.int16), np.zeros(0, np.int8), bounds
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), bounds

@@ -1,0 +1,273 @@
+"""Finding the nearest works to a line: n-gram candidates first, then alignment to confirm.
+
+:class:`Guard` holds one or more indexes in memory as plain arrays (the inverted table as
+sorted hashes with offsets into a posting array, every line's tokens back to back), so a
+phrase is checked in a few milliseconds with no database round trip:
+
+1. *Candidates.* The phrase's distinct n-gram fingerprints are looked up (binary search);
+   every line that shares one gets a vote per distinct shared n-gram (``bincount``); the
+   :data:`CANDIDATES` lines with most votes go on.
+2. *Confirmation.* Each candidate is aligned with the phrase (:mod:`~segue.originality.align`),
+   all in one vectorised pass; the alignment score, not the vote count, is the similarity.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from segue.originality.align import Alignment, align, best_scores, similarity
+from segue.originality.errors import OriginalityError
+from segue.originality.locations import corpus_index_path, default_user_index
+from segue.music import PPQ, Note
+from segue.originality.melody import Line, line_fingerprints, line_from_notes, tokenise, tokens
+from segue.originality.results import GuardResult
+from segue.originality.store import IndexInfo, ReferenceIndex, WorkRow
+from segue.originality.verdict import DEFAULT_THRESHOLDS, Thresholds
+
+CANDIDATES = 32
+"""Lines confirmed by alignment per query line: the true source of a planted copy ranks first or
+second by shared n-grams in almost every calibration case, so 32 leaves a wide margin."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One reference line close to a query line: which index, work and line, and how close."""
+
+    index: int  # position of the index in the guard's list
+    work: int  # work id inside that index
+    melody: int  # melody id inside that index
+    shared: int  # distinct n-grams in common
+    raw: int  # alignment score
+    score: float  # similarity 0..1
+
+
+class Guard:
+    """Reference indexes opened once and held in memory, for checking many phrases quickly.
+
+    Thread-safe for checking: the arrays are read-only after loading; the few database reads
+    that reports need (titles, a matched line's notes) are serialised by a lock.
+    """
+
+    def __init__(self, indexes: Sequence[ReferenceIndex], thresholds: Thresholds = DEFAULT_THRESHOLDS,
+                 candidates: int = CANDIDATES) -> None:
+        if not indexes:
+            raise OriginalityError("no reference index to check against")
+        self.thresholds = thresholds
+        self.candidates = max(1, int(candidates))
+        self._indexes = list(indexes)
+        self._lock = threading.Lock()
+        self.infos: list[IndexInfo] = [ix.info() for ix in self._indexes]
+        self._load()
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, index: str | Path | Sequence[str | Path] | None = None, *, corpus: bool = True,
+             thresholds: Thresholds = DEFAULT_THRESHOLDS) -> "Guard":
+        """The shipped corpus index (unless ``corpus=False``) plus ``index`` (one path or several).
+
+        With ``index=None`` the user's default catalogue (``segue index add`` without
+        ``--index``) is included when it exists.
+        """
+        paths: list[tuple[Path, bool]] = [(corpus_index_path(), True)] if corpus else []
+        if index is None:
+            user = default_user_index()
+            if user.is_file():
+                paths.append((user, False))
+        else:
+            for p in [index] if isinstance(index, (str, Path)) else list(index):
+                paths.append((Path(p).expanduser(), False))
+        if not paths:
+            raise OriginalityError("no reference index to check against (give --index or keep the corpus)")
+        opened = []
+        try:
+            for p, shipped in paths:
+                opened.append(ReferenceIndex.open(p, readonly=shipped))
+        except Exception:
+            for ix in opened:
+                ix.close()
+            raise
+        return cls(opened, thresholds)
+
+    def close(self) -> None:
+        for ix in self._indexes:
+            ix.close()
+
+    def _load(self) -> None:
+        ids, works, which, lines = [], [], [], []
+        hashes, melodies = [], []
+        base = 0
+        for k, ix in enumerate(self._indexes):
+            m_ids, w_ids, m_lines = ix.melody_rows()
+            h, m = ix.postings()
+            # map melody ids of this index to global positions (ids are sorted)
+            pos = np.searchsorted(m_ids, m)
+            if m.size and (m_ids.size == 0 or (pos >= m_ids.size).any() or not np.array_equal(m_ids[pos], m)):
+                raise OriginalityError(f"{ix.path}: postings point at missing melodies; the index is damaged "
+                                       "(rebuild it with `segue index add`)")
+            hashes.append(h)
+            melodies.append(pos + base)
+            ids.append(m_ids)
+            works.append(w_ids)
+            which.append(np.full(m_ids.size, k, np.int16))
+            lines += m_lines
+            base += m_ids.size
+        self._mel_id = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        self._mel_work = np.concatenate(works) if works else np.zeros(0, np.int64)
+        self._mel_index = np.concatenate(which) if which else np.zeros(0, np.int16)
+        tok = tokenise(lines)
+        self._iv, self._r, self._bounds = tok.intervals, tok.ratios, tok.bounds
+        self._lengths = np.diff(self._bounds)
+        h = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
+        m = np.concatenate(melodies) if melodies else np.zeros(0, np.int64)
+        order = np.lexsort((m, h))
+        h, m = h[order], m[order]
+        if h.size:  # one vote per line per n-gram, however often the line repeats it
+            keep = np.ones(h.size, dtype=bool)
+            keep[1:] = (h[1:] != h[:-1]) | (m[1:] != m[:-1])
+            h, m = h[keep], m[keep]
+        self._keys, first = np.unique(h, return_index=True)
+        self._starts = np.append(first, h.size).astype(np.int64)
+        self._post = m.astype(np.int32)
+
+    @property
+    def melodies(self) -> int:
+        return int(self._mel_id.size)
+
+    # ------------------------------------------------------------ searching
+
+    def candidates_for(self, line: Line) -> tuple[np.ndarray, np.ndarray]:
+        """``(global line positions, shared n-gram counts)`` of the best candidates, most shared first."""
+        qh = line_fingerprints(line)
+        if qh.size == 0 or self._keys.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        at = np.searchsorted(self._keys, qh)
+        found = at < self._keys.size
+        found[found] = self._keys[at[found]] == qh[found]
+        at = at[found]
+        if at.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        votes = np.bincount(np.concatenate([self._post[self._starts[a]:self._starts[a + 1]] for a in at]),
+                            minlength=self.melodies)
+        nonzero = int(np.count_nonzero(votes))
+        k = min(self.candidates, nonzero)
+        top = np.argpartition(-votes, k - 1)[:k] if k < votes.size else np.arange(votes.size)
+        top = top[votes[top] > 0]
+        order = np.lexsort((top, -votes[top]))
+        return top[order], votes[top][order]
+
+    def search(self, line: Line) -> list[Hit]:
+        """Every confirmed candidate line, closest first."""
+        cand, shared = self.candidates_for(line)
+        if cand.size == 0:
+            return []
+        q_iv, q_r = tokens(line)
+        sel = [np.arange(self._bounds[c], self._bounds[c + 1]) for c in cand]
+        where = np.concatenate(sel)
+        bounds = np.concatenate(([0], np.cumsum([s.size for s in sel]))).astype(np.int64)
+        raw = best_scores(q_iv, q_r, self._iv[where], self._r[where], bounds)
+        score = similarity(raw, q_iv.size, self._lengths[cand])
+        hits = [Hit(int(self._mel_index[c]), int(self._mel_work[c]), int(self._mel_id[c]), int(s), int(r), float(x))
+                for c, s, r, x in zip(cand, shared, raw, score)]
+        hits.sort(key=lambda h: (-h.score, -h.shared, h.index, h.melody))
+        return hits
+
+    def nearest_works(self, lines: Sequence[Line], limit: int = 5) -> list[tuple[Line, Hit]]:
+        """The best (query line, hit) per work over all query lines, closest works first."""
+        best: dict[tuple[int, int], tuple[Line, Hit]] = {}
+        for line in lines:
+            for hit in self.search(line):
+                key = (hit.index, hit.work)
+                if key not in best or hit.score > best[key][1].score:
+                    best[key] = (line, hit)
+        ranked = sorted(best.values(), key=lambda lh: (-lh[1].score, -lh[1].shared, lh[1].index, lh[1].work))
+        return ranked[:limit]
+
+    def guard_phrase(self, notes: Sequence[Note], ppq: int = PPQ) -> GuardResult:
+        """Check one phrase while composing: a verdict, the score and (if flagged) what it resembles.
+
+        Chords collapse to their top note. Never raises for a short or empty phrase: it cannot be
+        a copy (its similarity is bounded by the alignment window) and gets an ``original``.
+        """
+        started = time.perf_counter()
+        line = line_from_notes(notes, ppq)
+        hits = self.search(line) if len(line) > 1 else []
+        best = hits[0] if hits else None
+        score = best.score if best else 0.0
+        verdict = self.thresholds.verdict(score)
+        title = ident = collection = None
+        passage = None
+        if best is not None and best.score > 0:
+            row = self.work(best)
+            title, ident, collection = row.title, row.ident, row.collection
+            if verdict != "original":
+                found = self.passage(line, best)
+                if found is not None:
+                    al, ref = found
+                    passage = {
+                        "phrase_ticks": [int(round(line.onsets[al.q_from] * ppq)),
+                                         int(round((line.onsets[al.q_to + 1] + line.durations[al.q_to + 1]) * ppq))],
+                        "reference_from": row.bars.at(float(ref.onsets[al.t_from])).to_dict(),
+                        "reference_to": row.bars.at(float(ref.onsets[al.t_to + 1])).to_dict(),
+                        "reference_line": ref.name,
+                    }
+        return GuardResult(verdict, score, self.thresholds.similar, len(notes),
+                           (time.perf_counter() - started) * 1000.0, title, ident, collection, passage,
+                           tuple(f"{i.name}@{i.fingerprint}" for i in self.infos))
+
+    # ------------------------------------------------------------ details for reports
+
+    def work(self, hit: Hit) -> WorkRow:
+        with self._lock:
+            rows = self._indexes[hit.index].works([hit.work])
+        if hit.work not in rows:
+            raise OriginalityError(f"{self.infos[hit.index].path}: work {hit.work} vanished while checking")
+        return rows[hit.work]
+
+    def reference_line(self, hit: Hit) -> Line:
+        with self._lock:
+            found = self._indexes[hit.index].lines([hit.melody])
+        return found[hit.melody][1]
+
+    def passage(self, query: Line, hit: Hit) -> tuple[Alignment, Line] | None:
+        """Where the best shared passage lies in both lines (traceback), or None."""
+        ref = self.reference_line(hit)
+        q_iv, q_r = tokens(query)
+        t_iv, t_r = tokens(ref)
+        found = align(q_iv, q_r, t_iv, t_r)
+        return None if found is None else (found, ref)
+
+    def index_info(self) -> list[dict[str, str | int]]:
+        return [i.to_dict() for i in self.infos]
+
+
+_shared: dict[tuple, tuple[tuple, Guard]] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_guard(index: str | Path | Sequence[str | Path] | None = None, corpus: bool = True) -> Guard:
+    """One Guard per set of index files per process, reloaded when one of the files changes on disk."""
+    paths = [] if index is None else [index] if isinstance(index, (str, Path)) else list(index)
+    if index is None and default_user_index().is_file():
+        paths = [default_user_index()]
+    stamp = []
+    for p in paths:
+        for suffix in ("", "-wal"):
+            f = Path(str(Path(p).expanduser()) + suffix)
+            st = f.stat() if f.exists() else None
+            stamp.append((st.st_mtime_ns, st.st_size) if st else None)
+    key = (corpus, index is None, tuple(str(Path(p).expanduser().resolve()) for p in paths))
+    with _shared_lock:
+        cached = _shared.get(key)
+        if cached is not None and cached[0] == tuple(stamp):
+            return cached[1]
+        guard = Guard.open(index, corpus=corpus)
+        _shared[key] = (tuple(stamp), guard)
+        # the replaced guard is not closed: a caller may still be using it; its memory goes with it
+        return guard
