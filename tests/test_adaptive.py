@@ -139,12 +139,14 @@ def test_slow_intensity_ramp_grows_the_music_bar_by_bar(game) -> None:
     idx = list(range(len(bars)))
     assert spearman(idx, notes) >= 0.9, notes
     assert spearman(idx, loud) >= 0.9, loud
-    # continuity: no single bar carries a large share of the build (no hard cut). The issue's stricter
-    # "≤ 2× the median step" is measured and reported in docs/adaptive.md, not asserted: it holds on
-    # some seeds only (phrase structure makes calm bars' steps tiny).
-    for series in (notes, loud):
-        steps = np.abs(np.diff(series))
-        assert steps.max() <= 0.35 * (max(series) - min(series)), series
+    # continuity, notes: no bar-to-bar step larger than 2x the median step (the build grows bar by bar)
+    steps = np.abs(np.diff(notes))
+    assert steps.max() <= 2 * np.median(steps), notes
+    # continuity, loudness: no single bar carries a large share of the build. The issue's "<= 2x the median
+    # step" is measured and reported in docs/adaptive.md but not asserted: it does not hold for loudness yet
+    # (2.3-3.5x in dB over seeds 0-7; the median bar-to-bar change is about 0.5 dB).
+    steps = np.abs(np.diff(loud))
+    assert steps.max() <= 0.35 * (max(loud) - min(loud)), loud
 
 
 def test_bad_controls_never_stop_the_music(game) -> None:

@@ -168,6 +168,7 @@ class Composer:
         self.guard_kept: list[object] = []
         self.guard_rejected: list[object] = []
         self._phrase_melody: list[Note] = []
+        self._prev_texture: int | None = None
         self.bar_index = start_bar
         self.tick = start_tick
         self.start_bar = start_bar
@@ -360,6 +361,7 @@ class Composer:
             else:  # validated earlier; defensive
                 raise ValueError(f"unknown role {part.role!r} for layer {part.name!r}")
             notes[part.name] = out
+        self._limit_growth(notes, lead)
         bar = BarMusic(
             index=self.bar_index, start=self.tick, meter=self.meter, tempo=state.tempo, key=key, chords=chords,
             notes=notes, state=state, phrase_index=ph.index, bar_in_phrase=bip, phrase_kind=ph.kind,
@@ -368,6 +370,37 @@ class Composer:
         self.bar_index += 1
         self.tick += self.meter.ticks_per_bar
         return bar
+
+    def _limit_growth(self, notes: dict[str, list[Note]], lead: str | None) -> None:
+        """Let the accompaniment thicken by at most a few notes a bar (orchestration builds, it does not jump).
+
+        A build that would add more than ``max(3, 10 %)`` notes to the bar in one step leaves out
+        its weakest new notes — off-beats before beats, the most recently entered layers first — so a
+        ramp grows bar by bar. The lead is never thinned, and a new deck (a new state) starts unlimited.
+        """
+        acc = [p for p in self.parts if p.name != lead and p.role != "melody" and p.name in notes]
+        total = sum(len(v) for v in notes.values())
+        prev = self._prev_texture
+        self._prev_texture = total
+        if prev is None:
+            return
+        cap = prev + max(3, int(0.1 * prev))
+        if total <= cap:
+            return
+        tpb = self.meter.ticks_per_beat
+        strong = {b * tpb for b in self.meter.strong_beats}
+
+        def weakness(item: tuple[Part, Note]) -> tuple:
+            part, n = item
+            off = n.start - self.tick
+            position = 3 if off % tpb else (2 if off not in strong else (1 if off else 0))
+            return (position, part.enter, off, part.name, n.pitch)
+
+        candidates = sorted(((p, n) for p in acc for n in notes[p.name]), key=weakness, reverse=True)
+        drop = {(p.name, id(n)) for p, n in candidates[: max(total - cap, 0)]}
+        for p in acc:
+            notes[p.name] = [n for n in notes[p.name] if (p.name, id(n)) not in drop]
+        self._prev_texture = sum(len(v) for v in notes.values())
 
     def active_layers(self, state: MusicalState) -> set[str]:
         """Layers that play: those the state allows (all if it names none) whose ``enter`` intensity is reached."""
