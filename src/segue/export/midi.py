@@ -43,7 +43,7 @@ def channels_for(parts: list) -> dict[str, int]:
     return out
 
 
-def _track(events: list[tuple[int, int, mido.Message | mido.MetaMessage]], end_tick: int) -> mido.MidiTrack:
+def track_from_events(events: list[tuple[int, int, mido.Message | mido.MetaMessage]], end_tick: int) -> mido.MidiTrack:
     """Absolute-time events → delta-time track; at equal ticks the sort key orders offs before ons."""
     track = mido.MidiTrack()
     now = 0
@@ -73,7 +73,7 @@ def build_midi(perf: Performance) -> mido.MidiFile:
     if perf.provenance:
         text = "segue:" + json.dumps(perf.provenance, sort_keys=True, separators=(",", ":"))
         conductor.append((0, 6, mido.MetaMessage("text", text=text)))
-    mid.tracks.append(_track(conductor, end))
+    mid.tracks.append(track_from_events(conductor, end))
     chans = channels_for(perf.parts)
     for part in perf.parts:
         ch = chans[part.name]
@@ -86,7 +86,7 @@ def build_midi(perf: Performance) -> mido.MidiFile:
         for n in perf.notes(part.name):
             ev.append((n.start, 10, mido.Message("note_on", channel=ch, note=n.pitch, velocity=n.velocity)))
             ev.append((min(n.end, end), 5, mido.Message("note_off", channel=ch, note=n.pitch, velocity=0)))
-        mid.tracks.append(_track(ev, end))
+        mid.tracks.append(track_from_events(ev, end))
     return mid
 
 

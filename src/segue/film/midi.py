@@ -19,6 +19,7 @@ from typing import Any
 
 import mido
 
+from segue.export.midi import track_from_events
 from segue.engine.performance import Performance
 from segue.export import midi_key_name
 from segue.export.midi import channels_for
@@ -181,7 +182,7 @@ def build_film_midi(notes: FilmNotes, deck_starts: list[int], tick_from: int, ti
         cond.append((0, 6, mido.MetaMessage("text", text="segue:" + json.dumps(perf.provenance, sort_keys=True,
                                                                              separators=(",", ":")))))
     mid = mido.MidiFile(type=1, ticks_per_beat=PPQ)
-    mid.tracks.append(_track(cond, end_file))
+    mid.tracks.append(track_from_events(cond, end_file))
     chans = channels_for(perf.parts)
     for part in parts:
         ch = chans[part.name]
@@ -196,7 +197,7 @@ def build_film_midi(notes: FilmNotes, deck_starts: list[int], tick_from: int, ti
             b = max(a + 1, _map(regions, min(n.end, tick_to)))
             ev.append((a, 10, mido.Message("note_on", channel=ch, note=n.pitch, velocity=n.velocity)))
             ev.append((b, 5, mido.Message("note_off", channel=ch, note=n.pitch, velocity=0)))
-        mid.tracks.append(_track(ev, end_file))
+        mid.tracks.append(track_from_events(ev, end_file))
     if extra_notes:
         ev = [(0, 0, mido.MetaMessage("track_name", name="hits"))]
         for ch, prog in (extra_programs or {}).items():
@@ -209,18 +210,8 @@ def build_film_midi(notes: FilmNotes, deck_starts: list[int], tick_from: int, ti
             b = max(a + 1, _map(regions, min(tick + dur, tick_to)))
             ev.append((a, 10, mido.Message("note_on", channel=ch, note=pitch, velocity=vel)))
             ev.append((b, 5, mido.Message("note_off", channel=ch, note=pitch, velocity=0)))
-        mid.tracks.append(_track(ev, end_file))
+        mid.tracks.append(track_from_events(ev, end_file))
     return mid, end_file
-
-
-def _track(events: list[tuple[int, int, Any]], end_tick: int) -> mido.MidiTrack:
-    track = mido.MidiTrack()
-    now = 0
-    for tick, _order, msg in sorted(events, key=lambda e: (e[0], e[1])):
-        track.append(msg.copy(time=tick - now))
-        now = tick
-    track.append(mido.MetaMessage("end_of_track", time=max(end_tick - now, 0)))
-    return track
 
 
 # ---------------------------------------------------------------------------------------- reading back

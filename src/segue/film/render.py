@@ -150,7 +150,6 @@ def _drive(plan: FilmPlan, sheet: CueSheet, out_dir: Path, *, soundfont: Path | 
         reason = engine.submit(ctl, sample=ctl.sample)
         if reason:
             raise FilmError(f"internal: the engine refused a film control ({reason})")
-    _warm_synths(engine, spec, sheet)
     latency = engine.mixer.latency
     files: list[Path] = []
     mix_path = out_dir / "score.wav" if audio else None
@@ -196,33 +195,6 @@ def _drive(plan: FilmPlan, sheet: CueSheet, out_dir: Path, *, soundfont: Path | 
     while cond.tempo_map.sample(perf.end) < total:
         perf.end += 1
     return perf, list(engine.events), engine.rejected, mix_path, files
-
-
-def _warm_synths(engine: object, spec: object, sheet: CueSheet) -> None:
-    """Create every synth the film will use before the first sample.
-
-    Workaround: the engine creates a layer's (or a stinger's) synth when it is first needed and
-    catches its clock up with one ``render(position)`` call, which allocates ``position`` frames
-    of silence at once — 1.4 GB one hour into a film. Created at sample 0 there is nothing to
-    catch up. (Reported for the engine: catch up in bounded blocks, then this can go.)
-    """
-    from segue.audio import LayerSynth
-
-    used = {name for c in sheet.cues for name in c.instruments}
-    make = getattr(engine, "_synth", None)
-    if make is not None:
-        for slot in (0, 1):
-            for name in sorted(used):
-                make(slot, name)
-    parts = {p.name: p for p in engine.conductor.parts}
-    for st in getattr(spec, "stingers", None) or []:
-        if st.name in engine.stinger_synths:
-            continue
-        layer = parts.get(st.layer) if st.layer else None
-        drums = bool(layer and layer.is_drums)
-        engine.stinger_synths[st.name] = LayerSynth(program=int(st.played_program),
-                                                    bank=0 if drums else int(st.played_bank), is_drums=drums,
-                                                    sample_rate=engine.sample_rate, soundfont=engine.soundfont)
 
 
 def _notes_digest(notes: FilmNotes, layers: list[str], start_tick: int, end_tick: int) -> tuple[str, int]:
