@@ -40,6 +40,11 @@ def _k_weighting(sample_rate: int) -> np.ndarray:
     return np.array([shelf, highpass])
 
 
+def k_weighted(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``audio`` through the BS.1770 K-weighting filters (float64): what loudness measures hear."""
+    return sosfilt(_k_weighting(sample_rate), np.asarray(audio, dtype=np.float64), axis=0)
+
+
 def integrated_loudness(audio: np.ndarray, sample_rate: int, *, chunk: int = 1 << 16) -> float:
     """Gated integrated loudness in LUFS of ``(n, channels)`` or ``(n,)`` audio; ``-inf`` if silent.
 

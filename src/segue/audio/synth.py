@@ -23,6 +23,7 @@ import numpy as np
 
 from segue.audio.errors import AudioError
 from segue.audio.soundfont import has_preset, open_voice_set, preset_name
+from segue.audio.voicing import key_trims, voiced_velocity
 
 GRID = 64
 """TinySoundFont's internal control block (TSF_RENDER_EFFECTSAMPLEBLOCK)."""
@@ -58,6 +59,7 @@ class LayerSynth:
         soundfont: Path | None = None,
         gain_db: float = DEFAULT_GAIN_DB,
         max_voices: int = 128,
+        voicing: bool = True,
     ) -> None:
         if not 0 <= program <= 127:
             raise AudioError(f"program must be 0..127 (General MIDI numbers from 0), got {program}")
@@ -66,6 +68,9 @@ class LayerSynth:
         self.sample_rate = int(sample_rate)
         self.is_drums = bool(is_drums)
         self.bank = int(bank)
+        self._soundfont = soundfont
+        self.voicing = bool(voicing)
+        self._trims = np.ones(128)
         self._font = open_voice_set(soundfont, self.sample_rate, gain_db, max_voices)
         self._font.channel_set_bank(_CHANNEL, self.bank)
         self._select(program)
@@ -189,13 +194,19 @@ class LayerSynth:
             raise AudioError(f"the soundfont has no {what} {program} (bank {self.bank}) nor a General MIDI fallback")
         self._font.channel_set_preset_number(_CHANNEL, program, self.is_drums)
         self.program = program
+        self._voice()
+
+    def _voice(self) -> None:
+        """Per-key velocity trims for the current preset (see :mod:`segue.audio.voicing`)."""
+        if self.voicing:
+            self._trims = key_trims(self._soundfont, self.bank, self.program, self.is_drums)
 
     def _apply(self, code: int, a: int, b: int) -> None:
         font = self._font
         if code == _ON:
             self._held.add(a)
             self._sustained.discard(a)
-            font.channel_note_on(_CHANNEL, a, b / 127.0)
+            font.channel_note_on(_CHANNEL, a, voiced_velocity(b, self._trims[a]))
         elif code == _OFF:
             self._held.discard(a)
             if self._sustain:
@@ -210,6 +221,7 @@ class LayerSynth:
             if has_preset(font, self.bank, a, self.is_drums):
                 font.channel_set_preset_number(_CHANNEL, a, self.is_drums)
                 self.program = a
+                self._voice()
 
     def _control(self, controller: int, value: int) -> None:
         # TinySoundFont has no sustain pedal; we hold note-offs while it is down.
