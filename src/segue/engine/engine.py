@@ -26,6 +26,7 @@ from segue.compose.affect import Affect
 from segue.compose.composer import BarMusic
 from segue.engine.conductor import Conductor, Deck
 from segue.engine.controls import Control, parse_control
+from segue.engine.volume import VolumeAutomation
 from segue.music import PPQ, Key, Note
 
 log = logging.getLogger("segue.engine")
@@ -97,6 +98,7 @@ class Engine:
         self._active_layers: dict[int, set[str]] = {0: set(), 1: set()}
         self._gain_targets: dict[str, float] = {f"0:{p.name}": p.gain_db for p in parts}
         self._gain_targets.update({f"1:{p.name}": -120.0 for p in parts})
+        self.volume = VolumeAutomation(conductor.mappings, conductor.params, self.sample_rate)
         self._compose(conductor.deck, 0)
 
     # ------------------------------------------------------------------ synth slots
@@ -396,6 +398,13 @@ class Engine:
         if not raw:
             self.mixer.fade({})
         dry = sum_stems(faded, n)
+        self.volume.bypassed = self.conductor.affect_override is not None
+        volume = self.volume.gains(self.position, n)
+        if not isinstance(volume, float):
+            gain = volume.astype(np.float32)[:, None]
+            dry *= gain
+            if want_stems:
+                faded = {k: v * gain for k, v in faded.items()}
         mix = self.mixer.bus(dry)
         self.position += n
         stems: dict[str, np.ndarray] = {}
@@ -433,6 +442,7 @@ class Engine:
             "beat": int(beat), "chord": chord, "key": bar.key.name() if bar else cond.home_key.name(),
             "tempo": tm.bpm_at(tick), "active_layers": sorted(self._active_layers.get(cond.deck.slot, set())),
             "parameters": cond.values_at(self.position), "underruns": self.underruns, "rejected": self.rejected,
+            "volume_db": round(self.volume.level_db(), 2),
         }
 
     @property

@@ -10,12 +10,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from segue.compose.affect import Affect, affect_to_state
 from segue.compose.state import MusicalState, clamp
 from segue.music import Key, Meter
 
 AFFECT_TARGETS = ("valence", "arousal", "intensity")
 STATE_TARGETS = ("density", "tension", "tempo", "register", "dynamics", "brightness", "percussion", "layer_gain")
+CONTINUOUS_TARGETS = ("volume",)
+"""Targets that follow the parameter sample by sample instead of bar by bar (see engine/volume.py)."""
 
 
 @dataclass(slots=True)
@@ -39,6 +43,15 @@ class ParameterTrack:
         if self.target > self.value:
             return min(self.value + step, self.target)
         return max(self.value - step, self.target)
+
+    def values(self, start: int, n: int) -> np.ndarray:
+        """``at`` for every sample of ``[start, start + n)`` at once (the same numbers, vectorised)."""
+        if self.seek <= 0 or self.value == self.target:
+            return np.full(n, self.target)
+        dt = np.maximum(np.arange(start, start + n, dtype=np.float64) - self.since, 0.0) / self.sample_rate
+        if self.target > self.value:
+            return np.minimum(self.value + self.seek * dt, self.target)
+        return np.maximum(self.value - self.seek * dt, self.target)
 
     def set_target(self, sample: int, target: float) -> float:
         """Aim at ``target`` (clamped into range) from ``sample`` on; returns the clamped target."""
@@ -92,7 +105,7 @@ def musical_state(
     layer_gain: dict[str, list[float]] = {}
     for m in mappings:
         x = values.get(m.parameter)
-        if x is None:
+        if x is None or m.target in CONTINUOUS_TARGETS:
             continue
         y = float(m.value_at(x))
         if not math.isfinite(y):

@@ -275,16 +275,17 @@ ANY_STATE = "any"
 """In a transition, ``from: any`` / ``to: any`` stands for every state (so no state may be called that)."""
 
 MappingTarget = Literal["valence", "arousal", "intensity", "density", "tension", "tempo", "register",
-                        "dynamics", "brightness", "percussion", "layer_gain"]
+                        "dynamics", "brightness", "percussion", "layer_gain", "volume"]
 AFFECT_TARGETS = frozenset({"valence", "arousal", "intensity"})
 """Targets that move the affect (applied before the affect → music mapping), not the music directly."""
 TARGET_RANGES: dict[str, tuple[float, float] | None] = {
     "valence": (-1.0, 1.0), "arousal": (0.0, 1.0), "intensity": (0.0, 1.0),
     "density": (0.0, 1.0), "tension": (0.0, 1.0), "tempo": None, "register": (-1.0, 1.0),
     "dynamics": (0.0, 1.0), "brightness": (0.0, 1.0), "percussion": (0.0, 1.0), "layer_gain": (-60.0, 12.0),
+    "volume": (-60.0, 12.0),
 }
 """The values a mapping may produce for each target; tempo's are the palette's tempo bounds (bpm)."""
-TARGET_UNITS: dict[str, str] = {"tempo": " bpm", "layer_gain": " dB"}
+TARGET_UNITS: dict[str, str] = {"tempo": " bpm", "layer_gain": " dB", "volume": " dB"}
 
 TransitionQuantize = Literal["immediate", "beat", "bar", "phrase", "cue"]
 StingerQuantize = Literal["immediate", "beat", "bar", "phrase"]
