@@ -141,3 +141,17 @@ def test_bad_controls_never_stop_the_music(game) -> None:
     bar = int(SR * 4 * 60 / 90)
     rms = [float(np.sqrt(np.mean(played.mix[i:i + bar] ** 2))) for i in range(0, len(played.mix) - bar, bar // 2)]
     assert min(rms) > 1e-3
+
+
+def test_a_replaced_request_leaves_nothing_in_the_performance(game) -> None:
+    """explore → combat is asked, then tension before the bar line: combat's first bar was composed
+    ahead but never sounds, so it must not reach the MIDI export either."""
+    trace = _trace([{"time": 1.0, "type": "state", "name": "combat"},
+                    {"time": 1.2, "type": "state", "name": "tension"}], 10.0)
+    played = play(game, trace)
+    perf = played.performance
+    states = [e.data.get("to") for e in played.events if e.kind == "transition_started"]
+    assert states == ["tension"]
+    sounding = perf.sounding_bars()
+    for a, b in zip(sounding, sounding[1:]):  # one bar at a time: nothing doubled at the boundary
+        assert b.start >= min(a.end, a.cut if a.cut is not None else a.end)

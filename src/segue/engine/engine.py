@@ -188,6 +188,8 @@ class Engine:
                 channel = f"{old.deck.slot}:{part.name}"
                 self.mixer.set_gain(channel, -120.0, ramp_samples=1, at=sample)
                 self._gain_targets[channel] = -120.0
+            for bar in old.deck.bars:  # composed ahead but never heard: not part of the performance
+                bar.cut = bar.start
             cond.pending = None
             cond.deck.stop_tick = None
         p = cond.request_state(name, sample)
