@@ -194,20 +194,45 @@ def live(
     ws_port: int = typer.Option(9001, "--ws-port", help="TCP port for the WebSocket protocol (-1 = off, 0 = any free port)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
     token: Optional[str] = typer.Option(None, "--token", help="Required from WebSocket clients (needed off loopback)."),
-    headless: bool = typer.Option(False, "--headless", help="No sound card: run the clock without audio output."),
+    headless: bool = typer.Option(False, "--headless", "--no-audio",
+                                  help="No sound card: run the clock without audio output (MIDI-only with --midi-out)."),
     record: Optional[Path] = typer.Option(None, "--record", help="On exit, write the control log here (replay with `segue play`)."),
     seconds: Optional[float] = typer.Option(None, "--seconds", help="Stop after this many seconds (default: until Ctrl-C)."),
     seed: Optional[int] = typer.Option(None, "--seed"),
+    midi_out: Optional[str] = typer.Option(None, "--midi-out", help="Also send the notes to this MIDI output port "
+                                           "(its name, or part of it; see --midi-list)."),
+    midi_virtual: bool = typer.Option(False, "--midi-virtual", help="Create a virtual MIDI output port (named by "
+                                      "--midi-out, default 'Segue') for a DAW or sampler to connect to."),
+    midi_list: bool = typer.Option(False, "--midi-list", help="List the MIDI output ports and exit."),
 ) -> None:
-    """Play in real time to the sound device, controlled over OSC and WebSocket."""
+    """Play in real time to the sound device, controlled over OSC and WebSocket; optionally to a MIDI port."""
     from segue.engine.live import DeviceError, DeviceSink, HeadlessSink, LiveSession
+    from segue.engine.midiport import MidiPortError, MidiPortSink, list_midi_outputs, open_midi_output
 
+    if midi_list:
+        try:
+            names = list_midi_outputs()
+        except MidiPortError as exc:
+            raise UserError(str(exc)) from None
+        for name in names:
+            out.print(name, markup=False, highlight=False)
+        if not names:
+            out.print("no MIDI output ports (use --midi-virtual to create one)")
+        return
     spec_obj = _load_spec(spec)
     if host not in ("127.0.0.1", "localhost", "::1") and not token:
         raise UserError("listening beyond loopback needs --token")
+    port = None
+    if midi_out is not None or midi_virtual:
+        try:  # before anything starts: a missing port is one line, not a half-started session
+            port = open_midi_output(midi_out, virtual=midi_virtual)
+        except MidiPortError as exc:
+            raise UserError(str(exc)) from None
     from segue.pipeline import default_guard
 
-    session = LiveSession(spec_obj, seed=seed, guard=default_guard()).start()
+    session = LiveSession(spec_obj, seed=seed, guard=default_guard())
+    midi = MidiPortSink(session, port, close_port=True).start() if port is not None else None
+    session.start()
     servers = []
     try:
         try:
@@ -224,6 +249,8 @@ def live(
             ws = start_ws(session, host=host, port=ws_port, token=token)
             servers.append(ws)
             out.print(f"WebSocket on ws://{host}:{ws.port}  (JSON controls, see docs/protocol.md)")
+        if midi is not None:
+            out.print(f"MIDI out to {getattr(port, 'name', 'the port')!r}", markup=False, highlight=False)
         out.print("playing — Ctrl-C to stop")
         t0 = time.perf_counter()
         try:
@@ -235,6 +262,8 @@ def live(
     finally:
         for s in servers:
             s.close()
+        if midi is not None:
+            midi.stop()
         session.stop()
     if record is not None:
         session.control_log().save(record)

@@ -17,6 +17,7 @@ import itertools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -99,7 +100,19 @@ class Engine:
         self._gain_targets: dict[str, float] = {f"0:{p.name}": p.gain_db for p in parts}
         self._gain_targets.update({f"1:{p.name}": -120.0 for p in parts})
         self.volume = VolumeAutomation(conductor.mappings, conductor.params, self.sample_rate)
+        self._listeners: list[EngineListener] = []
         self._compose(conductor.deck, 0)
+
+    # ------------------------------------------------------------------ listeners
+    def add_listener(self, listener: "EngineListener") -> Callable[[], None]:
+        """Be told of every note the engine schedules and every deck it cuts (for MIDI out, visualisers).
+
+        Called on the thread that pulls audio, as the engine decides, i.e. *ahead* of the audio by the
+        lookahead; a listener that must act when the music is heard times itself by the samples given.
+        Returns a function that removes the listener.
+        """
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     # ------------------------------------------------------------------ synth slots
     def _synth(self, slot: int, layer: str) -> LayerSynth:
@@ -190,6 +203,8 @@ class Engine:
                 self._gain_targets[channel] = -120.0
             for bar in old.deck.bars:  # composed ahead but never heard: not part of the performance
                 bar.cut = bar.start
+            for listener in self._listeners:
+                listener.deck_cut(old.deck, sample, False)
             cond.pending = None
             cond.deck.stop_tick = None
         p = cond.request_state(name, sample)
@@ -212,6 +227,8 @@ class Engine:
             self._gain_targets[channel] = -120.0
         for s in self._slot_synths[old_deck.slot].values():
             _cancel_from(s, sample + fade)
+        for listener in self._listeners:
+            listener.deck_cut(old_deck, sample, True)
         self._slot_idle_after[old_deck.slot] = sample + fade + 2 * self.sample_rate
         self._slot_idle_after[p.deck.slot] = None
         self._emit(Event(sample, "transition_started", {
@@ -256,6 +273,8 @@ class Engine:
         for n in notes:
             synth.schedule(tm.sample(n.start), "on", n.pitch, n.velocity)
             synth.schedule(tm.sample(n.end), "off", n.pitch, 0)
+        for listener in self._listeners:
+            listener.stinger_scheduled(name, notes)
         self._emit(Event(tm.sample(at), "stinger", {"name": name, "tick": at, "key": key.name(),
                                                     "notes": [(n.start, n.pitch) for n in notes]}))
 
@@ -283,6 +302,8 @@ class Engine:
                 synth.schedule(tm.sample(n.start), "on", n.pitch, n.velocity)
                 synth.schedule(tm.sample(n.end), "off", n.pitch, 0)
             self.notes_scheduled += len(notes)
+        for listener in self._listeners:
+            listener.bar_composed(deck, bar)
         self._layer_gains(deck, bar, tm.sample(bar.start))
         start = tm.sample(bar.start)
         info = {"bar": bar.index, "state": deck.state, "key": bar.key.name(), "tempo": bar.tempo,
@@ -454,6 +475,20 @@ class Engine:
         if not c.finished:
             return None
         return c.tempo_map.sample(c.deck.bars[-1].end)
+
+
+class EngineListener(Protocol):
+    """What :meth:`Engine.add_listener` calls. Notes are in ticks of ``engine.conductor.tempo_map``."""
+
+    def bar_composed(self, deck: Deck, bar: BarMusic) -> None:
+        """A deck's next bar is written and scheduled (``bar.notes``: layer → notes)."""
+
+    def stinger_scheduled(self, name: str, notes: list[Note]) -> None:
+        """A stinger's notes are scheduled, already quantized and in the key sounding then."""
+
+    def deck_cut(self, deck: Deck, sample: int, handover: bool) -> None:
+        """A deck stops at ``sample``: handed over to the new state (``handover``), or a pending deck
+        replaced by a newer request before it was ever heard."""
 
 
 def entry_gain_db(part, state) -> float:

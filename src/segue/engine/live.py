@@ -27,6 +27,8 @@ from segue.engine.controls import Control, Timeline, parse_control
 from segue.engine.engine import Engine, Event
 
 EventCallback = Callable[[Event], None]
+PlayedCallback = Callable[[int, int], None]
+"""``callback(start, end)``: the sink has just taken the engine's samples ``[start, end)`` to play."""
 
 
 class LiveSession:
@@ -42,10 +44,11 @@ class LiveSession:
                                    guard=guard)
         self.engine = Engine(self.conductor, soundfont=soundfont)
         self._inbox: queue.SimpleQueue[dict | Control] = queue.SimpleQueue()
-        self._ready: collections.deque[np.ndarray] = collections.deque()
+        self._ready: collections.deque[tuple[int, int, np.ndarray]] = collections.deque()  # (start, end, mix)
         self._ahead = max(2, int(ahead_blocks))
         self._cv = threading.Condition()
         self._subscribers: list[EventCallback] = []
+        self._played_listeners: list[PlayedCallback] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.record = record
@@ -96,6 +99,18 @@ class LiveSession:
         """Call ``callback(event)`` (on the producer thread) for every event; returns an unsubscribe function."""
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def on_played(self, callback: PlayedCallback) -> Callable[[], None]:
+        """Call ``callback(start, end)`` on the sink's thread each time the sink takes a block to play.
+
+        Why: events reach subscribers when the producer *renders* a block, up to ``ahead_blocks``
+        early; whatever must line up with what is *heard* (a MIDI output port) keys off this
+        instead. ``[start, end)`` are engine samples of the mix (the bus adds ``engine.mixer.latency``).
+        Not called for a sustained block on an underrun: it carries no new music. Returns an
+        unsubscribe function.
+        """
+        self._played_listeners.append(callback)
+        return lambda: self._played_listeners.remove(callback) if callback in self._played_listeners else None
 
     def status(self) -> dict:
         s = dict(self._status)
@@ -149,6 +164,7 @@ class LiveSession:
                 eng._reject(eng.position, item["__rejected__"])  # noqa: SLF001 - logged like any rejection
             else:
                 eng.submit(item, sample=eng.position)
+        start = eng.position
         try:
             mix, _ = eng.pull(self.block)
         except Exception as exc:  # never let a bug silence the music: log it and keep the last block going
@@ -164,7 +180,7 @@ class LiveSession:
         if self.record:
             self.recorded.append(mix)
         with self._cv:
-            self._ready.append(mix)
+            self._ready.append((start, eng.position, mix))
             self._cv.notify_all()
         return mix
 
@@ -173,12 +189,20 @@ class LiveSession:
         """The next block for the sink; never waits: on an empty queue, sustain (fade) the last block."""
         with self._cv:
             if self._ready:
-                block = self._ready.popleft()
+                start, end, block = self._ready.popleft()
                 self._cv.notify_all()
                 self._last_block = block
                 self._fill_gain = 1.0
                 self.blocks_played += 1
-                return block
+            else:
+                block = None
+        if block is not None:
+            for cb in list(self._played_listeners):
+                try:
+                    cb(start, end)
+                except Exception:  # a listener's bug must not stop the music
+                    pass
+            return block
         self.underruns += 1
         self._fill_gain *= 0.7
         return self._last_block * np.float32(self._fill_gain)
