@@ -155,3 +155,16 @@ def test_a_replaced_request_leaves_nothing_in_the_performance(game) -> None:
     sounding = perf.sounding_bars()
     for a, b in zip(sounding, sounding[1:]):  # one bar at a time: nothing doubled at the boundary
         assert b.start >= min(a.end, a.cut if a.cut is not None else a.end)
+
+
+def test_a_parameter_moves_the_tempo_as_a_glide_not_a_jump(game) -> None:
+    """Tempo changes driven by a parameter are ramps (eighth-note steps across the bar), so the build
+    accelerates smoothly; the MIDI export carries the same staircase."""
+    from segue.builds import ramp_spec
+
+    played = play(ramp_spec(game), _trace([{"time": 0.0, "type": "param", "name": "intensity", "value": 1.0}], 40.0))
+    bpms = [p.bpm for p in played.performance.tempo_map.points]
+    steps = np.diff(bpms)
+    assert bpms[-1] - bpms[0] > 5.0  # the build really speeds up …
+    assert len(bpms) > 40 and np.all(steps >= 0)  # … in many small steps, never backwards
+    assert steps.max() < 0.25 * (bpms[-1] - bpms[0]) / 8

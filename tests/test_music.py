@@ -55,3 +55,38 @@ def test_pitch_names() -> None:
     assert pitch_name(61) == "C#4"
     with pytest.raises(ValueError):
         parse_pitch("H4")
+
+
+def test_tempo_points_sit_on_samples_so_long_sessions_stay_cheap() -> None:
+    """A tempo change every bar for hours: conversions must not grow with the session (they did, when
+    every point's time was an exact sum of all the fractions before it)."""
+    import random
+
+    tm = TempoMap.constant(90.0, 44100)
+    rng = random.Random(3)
+    for i in range(1, 3000):  # ~2 hours of bars, each at a new tempo
+        tm.set_tempo(i * 1920, 60 + 80 * rng.random())
+    for p in tm.points:
+        exact = tm.seconds_exact(p.tick) * 44100
+        assert exact.denominator == 1  # every point on a sample
+    late = tm.seconds_exact(3000 * 1920 - 7)
+    assert late.denominator < 10 ** 12  # bounded, whatever came before
+    samples = [tm.sample(t) for t in range(0, 3000 * 1920, 997)]
+    assert samples == sorted(samples)
+    assert tm.tick_at_sample(tm.sample(2999 * 1920)) == 2999 * 1920
+
+
+def test_a_tempo_ramp_is_a_monotone_staircase_that_reaches_its_target() -> None:
+    tm = TempoMap.constant(90.0)
+    tm.ramp(1920, 3840, 120.0, 240)
+    bpms = [tm.bpm_at(t) for t in range(1920, 3840, 240)]
+    assert len(bpms) == 8 and bpms == sorted(bpms) and bpms[0] > 90.0 and bpms[-1] == 120.0
+    steps = [b - a for a, b in zip([90.0] + bpms, bpms)]
+    assert max(steps) - min(steps) < 1e-9  # even steps
+    assert tm.bpm_at(1919) == 90.0 and tm.bpm_at(5000) == 120.0
+    # the ramp's bar lasts between a bar at the old tempo and one at the new
+    bar = tm.seconds(3840) - tm.seconds(1920)
+    assert 4 * 60 / 120 < bar < 4 * 60 / 90
+    tm.ramp(3840, 5760, 60.0, 240)  # and down again (a ritardando)
+    down = [tm.bpm_at(t) for t in range(3840, 5760, 240)]
+    assert down == sorted(down, reverse=True) and down[-1] == 60.0

@@ -262,7 +262,13 @@ class Conductor:
             # the next state's deck is already scheduled against the tempo map: hold the tempo
             state = state.with_(tempo=self.tempo_map.bpm_at(tick))
         elif self.tempo_map.bpm_at(tick) != state.tempo:
-            self.tempo_map.set_tempo(tick, state.tempo)
+            if deck.bars and tick > 0:
+                # a parameter moved the tempo: glide into it across this bar (an accelerando or
+                # ritardando in eighth-note steps), never a jump at the bar line
+                self.tempo_map.ramp(tick, tick + self.meter.ticks_per_bar, state.tempo,
+                                    max(self.meter.ticks_per_beat // 2, 1))
+            else:  # a new state's first bar: its tempo starts at its boundary, like its music
+                self.tempo_map.set_tempo(tick, state.tempo)
         bar = deck.composer.compose_bar(state)
         self.bars_composed += 1
         if self.keep_bars:

@@ -85,6 +85,14 @@ class TempoMap:
 
     Sample positions are computed from exact rational arithmetic and rounded once, so a
     boundary at tick ``t`` maps to the same sample however it is reached.
+
+    Each tempo point itself sits on an exact sample (its position is rounded to the sample grid
+    when the point is added). Why: with exact sums, every tempo change multiplies the size of
+    the fractions, and a session that changes tempo every bar for an hour would make every
+    tick → sample conversion slower and the map bigger (thousands of digits after a thousand
+    changes). Snapped, the cost of a conversion stays constant for as long as the music plays;
+    the rounding (under half a sample per point) is part of the map, so every conversion still
+    agrees with every other.
     """
 
     sample_rate: int = 44100
@@ -109,8 +117,13 @@ class TempoMap:
         self._sec_per_tick = [60 / (Fraction(p.bpm).limit_denominator(1_000_000) * PPQ) for p in self.points]
         secs: list[Fraction] = [Fraction(0)]
         for i, (a, b) in enumerate(zip(self.points, self.points[1:])):
-            secs.append(secs[-1] + (b.tick - a.tick) * self._sec_per_tick[i])
+            secs.append(self._on_sample(secs[-1] + (b.tick - a.tick) * self._sec_per_tick[i]))
         self._secs = secs
+
+    def _on_sample(self, seconds: Fraction) -> Fraction:
+        """``seconds`` moved to the nearest sample (half up), as an exact fraction of a second."""
+        x = seconds * self.sample_rate
+        return Fraction(int(x.numerator * 2 + x.denominator) // (2 * x.denominator), self.sample_rate)
 
     def set_tempo(self, tick: int, bpm: float) -> None:
         """Change tempo from ``tick`` on (replacing any later points: the future is not written yet)."""
@@ -119,7 +132,7 @@ class TempoMap:
         last = self.points[-1]
         if tick > last.tick:
             # the common case while playing: append, O(1), no rebuild of the past
-            self._secs.append(self._secs[-1] + (tick - last.tick) * self._sec_per_tick[-1])
+            self._secs.append(self._on_sample(self._secs[-1] + (tick - last.tick) * self._sec_per_tick[-1]))
             self.points.append(TempoPoint(tick, float(bpm)))
             self._ticks.append(tick)
             self._sec_per_tick.append(60 / (Fraction(bpm).limit_denominator(1_000_000) * PPQ))
@@ -128,6 +141,17 @@ class TempoMap:
         if self.points[0].tick != 0:
             self.points.insert(0, TempoPoint(0, float(bpm)))
         self._rebuild()
+
+    def ramp(self, start: int, end: int, bpm: float, step: int) -> None:
+        """Glide from the tempo at ``start`` to ``bpm`` at ``end`` in steps of ``step`` ticks (an accelerando or
+        ritardando written as a staircase, as a MIDI file writes one); the last step plays at ``bpm``."""
+        if end <= start or step <= 0:
+            self.set_tempo(start, bpm)
+            return
+        begin = self.bpm_at(start)
+        count = max(1, -(-(end - start) // step))
+        for i in range(count):
+            self.set_tempo(start + i * step, begin + (bpm - begin) * (i + 1) / count)
 
     def bpm_at(self, tick: int) -> float:
         i = bisect.bisect_right(self._ticks, tick) - 1
