@@ -152,6 +152,47 @@ def test_osc_applies_good_controls_and_rejects_garbage_without_stopping(session:
         server.close()
 
 
+def test_an_osc_bundle_time_tag_schedules_its_controls_at_the_heard_sample(session: LiveSession) -> None:
+    """A bundle tagged 0.6 s ahead: its marker is applied at the sample heard 0.6 s later, not at the next
+    block; a bundle tagged an hour ahead is refused with a reason; a late tag applies at once."""
+    from pythonosc.osc_bundle_builder import OscBundleBuilder
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    def bundle(at: float, name: str):
+        b = OscBundleBuilder(at)
+        m = OscMessageBuilder(address="/segue/marker")
+        m.add_arg(name)
+        b.add_content(m.build())
+        return b.build()
+
+    server = start_osc(session, port=0)
+    client = SimpleUDPClient("127.0.0.1", server.port)
+    try:
+        settle(session)
+        sr = session.sample_rate
+        tag = time.time() + 0.6
+        expected = session.heard_sample(tag)
+        name = f"timed-{time.monotonic_ns()}"
+        client.send(bundle(tag, name))
+        rendered_when_sent = session.engine.position
+        logged = wait_for(lambda: next((c for c in session.engine.control_log if c.name == name), None), 3.0)
+        assert logged is not None
+        # scheduled for the future: far beyond the block the producer was rendering when it arrived …
+        assert logged.sample - rendered_when_sent > 0.3 * sr
+        # … at the sample heard at the time tag (the projection drifts only by the sink's scheduling jitter)
+        assert abs(logged.sample - expected) < 0.05 * sr
+        late = f"late-{time.monotonic_ns()}"
+        client.send(bundle(time.time() - 5.0, late))
+        logged = wait_for(lambda: next((c for c in session.engine.control_log if c.name == late), None), 3.0)
+        assert logged is not None and logged.sample <= session.engine.position
+        rejected = settle(session)
+        client.send(bundle(time.time() + 3600.0, "far"))  # an hour: beyond MAX_AHEAD_S
+        assert wait_for(lambda: session.engine.rejected > rejected, 3.0)
+        assert all(c.name != "far" for c in session.engine.control_log)
+    finally:
+        server.close()
+
+
 def test_osc_subscriber_receives_beats_bars_and_its_marker(session: LiveSession) -> None:
     listener = OscListener()
     server = start_osc(session, port=0)
@@ -273,6 +314,28 @@ def test_ws_acks_controls_and_answers_bad_input_with_errors(session: LiveSession
         assert [c.kind for c in applied] == ["marker", "affect"] + (["param"] if param else [])
         assert applied[0].name == "ws-door" and applied[1].valence == -0.5
         assert server.accepted == n and server.rejected == len(bad)
+    finally:
+        server.close()
+
+
+def test_ws_at_schedules_a_control_at_the_heard_sample(session: LiveSession) -> None:
+    server = start_ws(session, port=0)
+    try:
+        settle(session)
+        sr = session.sample_rate
+        with connect(server.url) as ws:
+            tag = time.time() + 0.5
+            expected = session.heard_sample(tag)
+            name = f"ws-timed-{time.monotonic_ns()}"
+            ws.send(json.dumps({"type": "marker", "name": name, "at": tag, "id": 1}))
+            assert recv_json(ws) == {"type": "ack", "id": 1}
+            rendered_when_acked = session.engine.position
+            logged = wait_for(lambda: next((c for c in session.engine.control_log if c.name == name), None), 3.0)
+            assert logged is not None
+            assert logged.sample - rendered_when_acked > 0.25 * sr and abs(logged.sample - expected) < 0.05 * sr
+            ws.send(json.dumps({"type": "marker", "name": "x", "at": "soon", "id": 2}))
+            reply = recv_json(ws)
+            assert reply["type"] == "error" and "'at'" in reply["reason"] and reply["id"] == 2
     finally:
         server.close()
 

@@ -14,6 +14,7 @@ next block the producer renders; the engine logs each with its exact sample, so
 from __future__ import annotations
 
 import collections
+import math
 import queue
 import threading
 import time
@@ -27,6 +28,9 @@ from segue.engine.controls import Control, Timeline, parse_control
 from segue.engine.engine import Engine, Event
 
 EventCallback = Callable[[Event], None]
+
+MAX_AHEAD_S = 600.0
+"""How far ahead a time-tagged control may be scheduled (a bogus time tag must not sit in the queue forever)."""
 PlayedCallback = Callable[[int, int], None]
 """``callback(start, end)``: the sink has just taken the engine's samples ``[start, end)`` to play."""
 
@@ -43,7 +47,7 @@ class LiveSession:
         self.conductor = Conductor(spec, seed=seed, style=style, sample_rate=sample_rate, keep_bars=record,
                                    guard=guard)
         self.engine = Engine(self.conductor, soundfont=soundfont)
-        self._inbox: queue.SimpleQueue[dict | Control] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[dict | tuple[Control, float | None]] = queue.SimpleQueue()
         self._ready: collections.deque[tuple[int, int, np.ndarray]] = collections.deque()  # (start, end, mix)
         self._ahead = max(2, int(ahead_blocks))
         self._cv = threading.Condition()
@@ -59,17 +63,42 @@ class LiveSession:
         self._fill_gain = 1.0
         self._status: dict = self.engine.status()
         self._errors: list[str] = []
+        self._heard: tuple[float, int] | None = None  # (wall clock, music sample) when the sink took a block
 
     # ------------------------------------------------------------------ controls (any thread)
-    def control(self, data: dict | Control) -> str | None:
-        """Queue a control (dict as in the WebSocket/trace format). Returns a reason if it is malformed."""
+    def control(self, data: dict | Control, at: float | None = None) -> str | None:
+        """Queue a control (dict as in the WebSocket/trace format). Returns a reason if it is malformed.
+
+        ``at`` (wall clock, ``time.time()`` seconds — what an OSC bundle's time tag says) asks for the
+        control to take effect at the sample that will be *heard* then, not at the next block: a game that
+        timestamps its events gets them sample-accurately, whatever the network jitter. A time already
+        past (or too close to be met: the producer renders ``ahead_blocks`` early) applies at once, as
+        OSC says late bundles must; one more than :data:`MAX_AHEAD_S` away is rejected.
+        """
         c = data if isinstance(data, Control) else parse_control(data)
         if isinstance(c, str):
             self._inbox.put({"__rejected__": c})
             return c
-        self._inbox.put(Control(kind=c.kind, name=c.name, value=c.value, valence=c.valence,
-                                arousal=c.arousal, intensity=c.intensity))
+        if at is not None:
+            if not math.isfinite(at) or at - time.time() > MAX_AHEAD_S:
+                reason = f"time tag {at!r} is more than {MAX_AHEAD_S:g} s ahead (or not a time)"
+                self._inbox.put({"__rejected__": reason})
+                return reason
+        self._inbox.put((Control(kind=c.kind, name=c.name, value=c.value, valence=c.valence,
+                                 arousal=c.arousal, intensity=c.intensity), at))
         return None
+
+    def heard_sample(self, wall: float) -> int | None:
+        """The music sample the listener hears at wall-clock time ``wall`` (None before playback starts).
+
+        Projected from the last block the sink took: its first sample is heard as the sink takes it
+        (a sound card adds its own buffer on top, which we cannot see).
+        """
+        ref = self._heard
+        if ref is None:
+            return None
+        t0, s0 = ref
+        return s0 + int(round((wall - t0) * self.sample_rate))
 
     def reject(self, reason: str) -> None:
         """Log a rejected control that never became a control dict (unknown OSC address, non-JSON …)."""
@@ -162,8 +191,14 @@ class LiveSession:
                 break
             if isinstance(item, dict):
                 eng._reject(eng.position, item["__rejected__"])  # noqa: SLF001 - logged like any rejection
-            else:
-                eng.submit(item, sample=eng.position)
+                continue
+            control, at = item
+            sample = eng.position
+            if at is not None:
+                wanted = self.heard_sample(at)
+                if wanted is not None and wanted > sample:
+                    sample = wanted  # the engine holds it and applies it at exactly that sample
+            eng.submit(control, sample=sample)
         start = eng.position
         try:
             mix, _ = eng.pull(self.block)
@@ -190,6 +225,7 @@ class LiveSession:
         with self._cv:
             if self._ready:
                 start, end, block = self._ready.popleft()
+                self._heard = (time.time(), start - self.engine.mixer.latency)
                 self._cv.notify_all()
                 self._last_block = block
                 self._fill_gain = 1.0

@@ -74,14 +74,14 @@ class ControlGate:
             return f"unknown {word} {c.name!r} (this score has: {listed})"
         return c
 
-    def submit(self, data: Any) -> str | None:
-        """Queue the control on the session; None if accepted, else the (already reported) reason."""
+    def submit(self, data: Any, at: float | None = None) -> str | None:
+        """Queue the control on the session (``at``: wall-clock time it should be heard, see
+        ``LiveSession.control``); None if accepted, else the (already reported) reason."""
         c = self.check(data)
         if isinstance(c, str):
             self.reject(c)
             return c
-        reason = self.session.control(c)
-        return reason
+        return self.session.control(c) if at is None else self.session.control(c, at=at)
 
     def reject(self, reason: str) -> None:
         """Count and log ``reason`` as a rejected control in the engine (it becomes a ``rejected`` event)."""

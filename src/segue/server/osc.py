@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+import time
 from typing import Any
 
 from pythonosc.dispatcher import Dispatcher
@@ -131,15 +132,19 @@ class OscServer:
             self.received += 1
             self._refuse(sender, f"not an OSC message or bundle ({len(data)} bytes): {exc}")
             return
+        now = time.time()
         for timed in packet.messages:
             self.received += 1
+            # python-osc stamps plain messages and late or "immediately" bundles with the time of parsing;
+            # only a bundle tagged for the future carries a later time: play it when that time is heard
+            at = timed.time if timed.time > now else None
             try:
-                self._on_message(timed.message.address, list(timed.message.params), sender)
+                self._on_message(timed.message.address, list(timed.message.params), sender, at)
             except Exception as exc:  # a bug here must cost one message, never the server
                 log.exception("OSC server: error while handling %s", timed.message.address)
                 self._refuse(sender, f"internal error while handling {timed.message.address}: {exc!r}")
 
-    def _on_message(self, address: str, args: list[Any], sender: Address) -> None:
+    def _on_message(self, address: str, args: list[Any], sender: Address, at: float | None = None) -> None:
         if address.startswith(PREFIX + "/param/"):
             name = address[len(PREFIX + "/param/"):]
             if not name or "/" in name:
@@ -147,15 +152,16 @@ class OscServer:
             elif len(args) != 1:
                 self._refuse(sender, f"{address} takes 1 argument (f: the value), got {len(args)}")
             else:
-                self._control(sender, {"type": "param", "name": name, "value": args[0]})
+                self._control(sender, {"type": "param", "name": name, "value": args[0]}, at)
         elif address in _CONTROLS:
             count, tags = _CONTROLS[address]
             if len(args) != count:
                 self._refuse(sender, f"{address} takes {count} argument{'s' if count > 1 else ''} ({tags}), got {len(args)}")
             elif address == "/segue/affect":
-                self._control(sender, {"type": "affect", "valence": args[0], "arousal": args[1], "intensity": args[2]})
+                self._control(sender, {"type": "affect", "valence": args[0], "arousal": args[1], "intensity": args[2]},
+                              at)
             else:
-                self._control(sender, {"type": address.rsplit("/", 1)[1], "name": args[0]})
+                self._control(sender, {"type": address.rsplit("/", 1)[1], "name": args[0]}, at)
         elif address == PREFIX + "/status":
             if args:
                 self._refuse(sender, f"/segue/status takes no arguments, got {len(args)}")
@@ -166,12 +172,15 @@ class OscServer:
         else:
             self._refuse(sender, f"unknown address {address!r} (see docs/protocol.md for the /segue/... address space)")
 
-    def _control(self, sender: Address, data: dict[str, Any]) -> None:
+    def _control(self, sender: Address, data: dict[str, Any], at: float | None = None) -> None:
         control = self.gate.check(data)
         if isinstance(control, str):
             self._refuse(sender, control)
             return
-        self.session.control(control)
+        refused = self.session.control(control, at=at) if at is not None else self.session.control(control)
+        if refused:
+            self._refuse(sender, refused, logged=True)
+            return
         self.accepted += 1
 
     def _subscription(self, address: str, args: list[Any], sender: Address) -> None:
@@ -200,11 +209,13 @@ class OscServer:
         else:
             log.info("OSC: %s:%d subscribed to events", *dest)
 
-    def _refuse(self, sender: Address, reason: str) -> None:
-        """Log, count in the engine, and tell the sender — unless it will hear it as a subscriber."""
+    def _refuse(self, sender: Address, reason: str, *, logged: bool = False) -> None:
+        """Log, count in the engine (unless the session ``logged`` it already), and tell the sender —
+        unless it will hear it as a subscriber."""
         self.rejected += 1
         log.info("OSC from %s:%d rejected: %s", sender[0], sender[1], reason)
-        self.gate.reject(reason)
+        if not logged:
+            self.gate.reject(reason)
         dest = self._reply_to(sender)
         with self._lock:
             subscribed = dest in self._subscribers

@@ -17,6 +17,7 @@ import asyncio
 import collections
 import hmac
 import json
+import math
 import logging
 import threading
 import time
@@ -319,7 +320,12 @@ class WsServer:
                 return
             await self._reply(client, {"type": "ack", **msg_id})
         else:
-            reason = self.gate.submit(msg)
+            at = msg.pop("at", None)
+            if at is not None and (isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at)):
+                await self._error(client, "'at' must be a time in seconds since the epoch (as time.time() gives)",
+                                  msg_id)
+                return
+            reason = self.gate.submit(msg, at=None if at is None or at <= time.time() else float(at))
             if reason is not None:
                 self.rejected += 1
                 log.info("WebSocket %s rejected: %s", client.peer, reason)
