@@ -411,7 +411,7 @@ class Engine:
                         break
                 if idle is not None:
                     for s in synths.values():
-                        s.render(n)  # keep their clocks; output discarded (silent)
+                        s.advance(n)  # keep their clocks; nothing sounds there any more
                     continue
             for layer, s in synths.items():
                 raw[f"{slot}:{layer}"] = s.render(n)
@@ -423,8 +423,11 @@ class Engine:
         dry = sum_stems(faded, n)
         self.volume.bypassed = self.conductor.affect_override is not None
         volume = self.volume.gains(self.position, n)
-        if not isinstance(volume, float):
+        if isinstance(volume, float):
+            gain = None if volume == 1.0 else np.float32(volume)
+        else:
             gain = volume.astype(np.float32)[:, None]
+        if gain is not None:
             dry *= gain
             if want_stems:
                 faded = {k: v * gain for k, v in faded.items()}

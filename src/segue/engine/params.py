@@ -53,6 +53,12 @@ class ParameterTrack:
             return np.minimum(self.value + self.seek * dt, self.target)
         return np.maximum(self.value - self.seek * dt, self.target)
 
+    def settled_from(self) -> int:
+        """The first sample from which the value no longer moves (until the next ``set_target``)."""
+        if self.seek <= 0 or self.value == self.target:
+            return self.since
+        return self.since + math.ceil(abs(self.target - self.value) / self.seek * self.sample_rate)
+
     def set_target(self, sample: int, target: float) -> float:
         """Aim at ``target`` (clamped into range) from ``sample`` on; returns the clamped target."""
         self.value = self.at(sample)

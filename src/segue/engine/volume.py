@@ -27,6 +27,11 @@ from segue.engine.params import ParameterTrack
 SMOOTH_S = 0.03
 """Time constant of the de-zipper: a 10 dB jump settles (to 0.1 dB) in about 140 ms."""
 
+SETTLE_TIME_CONSTANTS = 12
+"""After the parameters stop moving, the de-zipper is taken as arrived after this many time constants
+(360 ms; what is left of a 60 dB jump is 4e-4 dB) and the gain becomes the exact curve value: a constant,
+so a settled mix costs nothing. Decided per sample, so every block size gives the same samples."""
+
 
 class VolumeAutomation:
     """The master gain (amplitude, per sample) from the spec's ``volume`` mappings."""
@@ -44,7 +49,10 @@ class VolumeAutomation:
         self._b = np.array([a])
         self._a = np.array([1.0, a - 1.0])
         self._state: np.ndarray | None = None
+        self._settle_samples = int(SETTLE_TIME_CONSTANTS * SMOOTH_S * sample_rate)
         self.bypassed = False
+        self._bypass_seen = False
+        self._bypass_changed = 0
 
     @property
     def active(self) -> bool:
@@ -62,14 +70,37 @@ class VolumeAutomation:
             total += np.where(np.isfinite(y), y, fallback)
         return total
 
+    def _resting(self) -> tuple[int, float]:
+        """(first sample of rest, the dB value there): where every parameter has stopped and the
+        de-zipper has arrived."""
+        moved = self._bypass_changed
+        total = 0.0
+        if not self.bypassed:
+            for track, xs, ys, fallback in self._curves:
+                moved = max(moved, track.settled_from())
+                y = float(np.interp(track.target, xs, ys))
+                total += y if math.isfinite(y) else fallback
+        return moved + self._settle_samples, total
+
     def gains(self, start: int, n: int) -> float | np.ndarray:
         """Amplitude gain for frames ``[start, start + n)``; must be called once per frame, in order."""
         if not self._curves or n <= 0:
             return 1.0
+        if self.bypassed != self._bypass_seen:
+            self._bypass_seen = self.bypassed
+            self._bypass_changed = start
+        rest_from, rest_db = self._resting()
+        a = self._b[0]
+        if self._state is not None and start >= rest_from:
+            self._state = np.array([rest_db * (1.0 - a)])
+            return float(10.0 ** (rest_db / 20.0))
         target = self.target_db(start, n)
         if self._state is None:  # start where the curve is: no fade-in from silence
-            self._state = np.array([target[0] * (1.0 - self._b[0])])
+            self._state = np.array([target[0] * (1.0 - a)])
         smoothed, self._state = lfilter(self._b, self._a, target, zi=self._state)
+        if start + n > rest_from:  # arrived inside this block: exact from the resting sample on
+            smoothed[rest_from - start:] = rest_db
+            self._state = np.array([rest_db * (1.0 - a)])
         return np.power(10.0, smoothed / 20.0)
 
     def level_db(self) -> float:

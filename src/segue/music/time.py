@@ -119,6 +119,7 @@ class TempoMap:
         for i, (a, b) in enumerate(zip(self.points, self.points[1:])):
             secs.append(self._on_sample(secs[-1] + (b.tick - a.tick) * self._sec_per_tick[i]))
         self._secs = secs
+        self._sample_cache: dict[int, int] = {}
 
     def _on_sample(self, seconds: Fraction) -> Fraction:
         """``seconds`` moved to the nearest sample (half up), as an exact fraction of a second."""
@@ -136,6 +137,7 @@ class TempoMap:
             self.points.append(TempoPoint(tick, float(bpm)))
             self._ticks.append(tick)
             self._sec_per_tick.append(60 / (Fraction(bpm).limit_denominator(1_000_000) * PPQ))
+            self._sample_cache.clear()
             return
         self.points = [p for p in self.points if p.tick < tick] + [TempoPoint(tick, float(bpm))]
         if self.points[0].tick != 0:
@@ -165,9 +167,20 @@ class TempoMap:
         return float(self.seconds_exact(tick))
 
     def sample(self, tick: int) -> int:
-        """The audio sample at which ``tick`` sounds (rounded once, from exact arithmetic)."""
+        """The audio sample at which ``tick`` sounds (rounded once, from exact arithmetic).
+
+        Cached: the engine asks for the same few ticks (the next bar line, its notes) over and over,
+        and exact fractions are slow; any tempo change clears the cache.
+        """
+        cached = self._sample_cache.get(tick)
+        if cached is not None:
+            return cached
         x = self.seconds_exact(tick) * self.sample_rate
-        return int(x.numerator * 2 + x.denominator) // (2 * x.denominator)  # round half up, exactly
+        out = int(x.numerator * 2 + x.denominator) // (2 * x.denominator)  # round half up, exactly
+        if len(self._sample_cache) > 8192:
+            self._sample_cache.clear()
+        self._sample_cache[tick] = out
+        return out
 
     def tick_at_seconds(self, seconds: float) -> int:
         """The last tick that starts at or before ``seconds``."""
@@ -176,7 +189,10 @@ class TempoMap:
         return self._ticks[i] + int((s - self._secs[i]) / self._sec_per_tick[i])
 
     def tick_at_sample(self, sample: int) -> int:
-        return self.tick_at_seconds(sample / self.sample_rate)
+        """The last tick that starts at or before ``sample`` (exact: no float seconds in between)."""
+        s = Fraction(int(sample), self.sample_rate)
+        i = max(bisect.bisect_right(self._secs, s) - 1, 0)
+        return self._ticks[i] + int((s - self._secs[i]) / self._sec_per_tick[i])
 
 
 @dataclass(frozen=True, slots=True)
