@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from segue.engine.controls import Timeline  # noqa: E402
 from segue.engine.engine import Engine  # noqa: E402
-from segue.engine.live import HeadlessSink, LiveSession  # noqa: E402
+from segue.engine.live import HeadlessClock, HeadlessSink, LiveSession, ProducerPool  # noqa: E402
 from segue.pipeline import default_guard, make_conductor  # noqa: E402
 from segue.spec import load_spec, spec_from_dict  # noqa: E402
 
@@ -341,19 +341,38 @@ def fleet_offline(spec: object, n: int, seconds: float, block: int, rng: np.rand
 
 
 def fleet(spec: object, n: int, seconds: float, block: int, rng: np.random.Generator, core: int,
-          ahead: int = 6) -> FleetResult:
-    """N sessions on one core, each with a real-time sink and its own moving controls, for ``seconds``."""
+          ahead: int = 6, pooled: bool = False) -> FleetResult:
+    """N sessions on one core, each with a real-time sink and its own moving controls, for ``seconds``.
+
+    ``pooled``: one ProducerPool thread renders for all sessions and one HeadlessClock plays them all
+    (a server's layout), instead of a producer thread and a sink thread per session.
+    """
     guard = default_guard()
-    sessions = [TimedSession(spec, seed=i, block=block, guard=guard, ahead_blocks=ahead) for i in range(n)]
-    for s in sessions:
-        s.start()  # primed: each has its queue full before any sink starts
-    # players join at different moments: sinks start spread over one bar, so bar lines do not coincide
+    pool = ProducerPool() if pooled else None
+    sessions = [TimedSession(spec, seed=i, block=block, guard=guard, ahead_blocks=ahead, pool=pool) for i in range(n)]
+    # players join at different moments, spread over one bar, so bar lines do not coincide
     offsets = np.sort(rng.uniform(0.0, 4 * 60 / 90, n))
-    sinks = []
-    t_join = time.perf_counter()
-    for off, s in zip(offsets, sessions):
-        time.sleep(max(0.0, t_join + off - time.perf_counter()))
-        sinks.append(HeadlessSink(s).start())
+    sinks: list = []
+    if pooled:
+        for off, s in zip(offsets, sessions):  # pre-roll each by its offset so their bar lines differ
+            for _ in range(int(off * SR / block)):
+                s.produce_block()
+                s.next_block()
+            s.blocks_played = 0
+            s.calls.clear()
+            s.played_at.clear()
+        for s in sessions:
+            s.start()
+        t_join = time.perf_counter()
+        offsets = np.zeros(n)
+        sinks.append(HeadlessClock(sessions).start())
+    else:
+        for s in sessions:
+            s.start()  # primed: each has its queue full before any sink starts
+        t_join = time.perf_counter()
+        for off, s in zip(offsets, sessions):
+            time.sleep(max(0.0, t_join + off - time.perf_counter()))
+            sinks.append(HeadlessSink(s).start())
     script = sorted(((t_join + off + t, i, c) for i, off in enumerate(offsets)
                      for t, c in player(spec, seconds + 4.0, rng)), key=lambda e: (e[0], e[1]))
     for s in sessions:
@@ -376,6 +395,8 @@ def fleet(spec: object, n: int, seconds: float, block: int, rng: np.random.Gener
         k.stop()
     for s in sessions:
         s.stop()
+    if pool is not None:
+        pool.close()
     return FleetResult(
         n=n, underruns=[s.underruns for s in sessions], lateness_ms=max(s.sink_lateness() for s in sessions) * 1000,
         cpu_load=cpu / wall, others=others, produce_ms=1000 * produce_cpu / max(produced, 1),
@@ -520,10 +541,10 @@ def main() -> None:
     print(f"  {'N':>3s} {'underruns':>9s} {'sessions hit':>12s} {'worst sink late':>15s} {'cpu ours':>8s} "
           f"{'predicted':>9s} {'others':>6s} {'produce/blk':>11s} {'blocks':>7s} {'controls':>8s} {'errors':>6s}")
 
-    def step(n: int) -> bool:
+    def step(n: int, pooled: bool) -> bool:
         """Run N sessions (once more if the machine was busy and it failed); True if no underrun."""
         for attempt in (1, 2):
-            r = fleet(spec, n, args.seconds, 512, rng, core, args.ahead)
+            r = fleet(spec, n, args.seconds, 512, rng, core, args.ahead, pooled=pooled)
             total = sum(r.underruns)
             print(f"  {r.n:3d} {total:9d} {sum(1 for u in r.underruns if u):8d}/{r.n:<3d} {r.lateness_ms:12.1f} ms "
                   f"{100 * r.cpu_load:7.0f}% {100 * n * fleet_ms / period:8.0f}% {100 * r.others:5.0f}% {r.produce_ms:8.3f} ms "
@@ -533,21 +554,29 @@ def main() -> None:
                 break
         return not (total or r.errors)
 
-    best, failed = 0, None
-    n = args.step
-    while n <= args.max:
-        if not step(n):
-            failed = n
-            break
-        best = n
-        n += args.step
-    if failed is not None and args.step >= 4:  # one finer step between the last clean N and the first failing one
-        mid = best + args.step // 2
-        if step(mid):
-            best = mid
-    verdict = "meets" if best >= AIM else "falls short of"
-    print(f"  largest N with 0 underruns: {best}{' (the largest tried)' if failed is None else ''} — {verdict} the "
-          f"aim of ≥ {AIM}. cpu ours: this process's CPU / wall over the window (100% = the core); predicted: N × "
+    results = {}
+    for pooled in (False, True):
+        print("  " + ("b) one ProducerPool thread renders for all sessions, one HeadlessClock plays them all"
+                      if pooled else "a) a producer thread and a HeadlessSink thread per session"))
+        best, failed = 0, None
+        n = args.step
+        while n <= args.max:
+            if not step(n, pooled):
+                failed = n
+                break
+            best = n
+            n += args.step
+        if failed is not None and args.step >= 4:  # one finer step between the last clean N and the first failing one
+            mid = best + args.step // 2
+            if step(mid, pooled):
+                best = mid
+        results[pooled] = (best, failed)
+    for pooled, (best, failed) in results.items():
+        verdict = "meets" if best >= AIM else "falls short of"
+        print(f"  {'b) pooled' if pooled else 'a) a thread per session'}: largest N with 0 underruns: {best}"
+              f"{' (the largest tried)' if failed is None else ''} — {verdict} the aim of ≥ {AIM}.")
+    best = max(b for b, _ in results.values())
+    print(f"  cpu ours: this process's CPU / wall over the window (100% = the core); predicted: N × "
           f"the fleet workload's offline cost ({fleet_ms:.3f} ms CPU per block, section 3) / the block period; "
           f"produce/blk: the producers' own CPU per block, live (same work as that offline figure); the rest of 'cpu ours' is the sinks, the control "
           f"thread and thread switching; others: the share of the core other processes took (/proc/stat; a failing "

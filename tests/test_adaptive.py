@@ -9,7 +9,7 @@ import pytest
 
 from segue.builds import measure_build
 from segue.engine.controls import Timeline
-from segue.engine.live import HeadlessSink, LiveSession
+from segue.engine.live import HeadlessClock, HeadlessSink, LiveSession, ProducerPool
 from segue.evaluation_run import examples_dir
 from segue.pipeline import play
 from segue.spec import load_spec
@@ -109,6 +109,35 @@ def test_live_session_log_replays_to_identical_notes_and_samples(game) -> None:
     live_notes = [(b.start, b.notes) for b in session.conductor.bars]
     replay_notes = [(b.start, b.notes) for b in replay.performance.bars[: len(live_notes)]]
     assert live_notes == replay_notes
+
+
+def test_sessions_sharing_one_producer_and_one_clock_play_what_their_logs_replay(game) -> None:
+    """A ProducerPool (one render thread for many sessions) and a HeadlessClock (one timer): each session
+    still plays exactly what its own control log renders to offline, without underruns."""
+    pool = ProducerPool()
+    sessions = [LiveSession(game, seed=s, record=True, block=512, pool=pool).start() for s in (3, 4, 5)]
+    clock = HeadlessClock(sessions).start()
+    try:
+        time.sleep(0.8)
+        sessions[0].set_state("combat")
+        sessions[1].set_parameter("intensity", 0.9)
+        sessions[2].stinger("discovery")
+        time.sleep(2.2)
+    finally:
+        clock.stop()
+        for s in sessions:
+            s.stop()
+        pool.close()
+    assert not pool._sessions and pool._thread is None
+    for s in sessions:
+        assert s.blocks_played > 200  # (underruns are not asserted: they depend on how busy the machine is)
+        live = s.recorded_audio()
+        latency = s.engine.mixer.latency
+        log = s.control_log()
+        total = live.shape[0] - latency
+        log.duration = total / SR
+        assert np.array_equal(play(game, log).mix, live[latency:latency + total])
+    assert len({s.recorded_audio()[:SR].tobytes() for s in sessions}) == 3  # three different pieces
 
 
 def test_slow_intensity_ramp_grows_the_music_bar_by_bar(game) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 
 from segue.audio import LayerSynth, Mixer
 from segue.audio.mixer import sum_stems
+from segue.audio.voicing import key_trims
 from segue.compose.affect import Affect
 from segue.compose.composer import BarMusic
 from segue.engine.conductor import Conductor, Deck
@@ -102,6 +103,18 @@ class Engine:
         self.volume = VolumeAutomation(conductor.mappings, conductor.params, self.sample_rate)
         self._listeners: list[EngineListener] = []
         self._compose(conductor.deck, 0)
+
+    def warm_up(self) -> None:
+        """Do the once-per-process work now rather than inside the first bars of live play: measuring
+        each preset's voicing (~20-60 ms each) and loading the originality guard's index (~0.3 s) would
+        otherwise land in the producer at the first phrase or the first state change, and underrun."""
+        for p in self.conductor.parts:
+            key_trims(self.soundfont, p.bank, p.program, p.is_drums)
+        for s in self.stinger_specs.values():
+            key_trims(self.soundfont, int(getattr(s, "played_bank", 0) or 0), int(s.played_program), False)
+        guard = self.conductor.guard
+        if guard is not None:
+            guard([])
 
     # ------------------------------------------------------------------ listeners
     def add_listener(self, listener: "EngineListener") -> Callable[[], None]:

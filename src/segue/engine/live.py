@@ -14,6 +14,7 @@ next block the producer renders; the engine logs each with its exact sample, so
 from __future__ import annotations
 
 import collections
+import contextlib
 import math
 import queue
 import threading
@@ -43,7 +44,8 @@ class LiveSession:
 
     def __init__(self, spec: object, *, seed: int | None = None, soundfont: Path | None = None,
                  sample_rate: int = 44100, block: int = 512, ahead_blocks: int = 6,
-                 record: bool = False, style: object | None = None, guard: object | None = None) -> None:
+                 record: bool = False, style: object | None = None, guard: object | None = None,
+                 pool: "ProducerPool | None" = None) -> None:
         self.spec = spec
         self.block = int(block)
         self.sample_rate = int(sample_rate)
@@ -53,7 +55,8 @@ class LiveSession:
         self._inbox: queue.SimpleQueue[dict | tuple[Control, float | None]] = queue.SimpleQueue()
         self._ready: collections.deque[tuple[int, int, np.ndarray]] = collections.deque()  # (start, end, mix)
         self._ahead = max(2, int(ahead_blocks))
-        self._cv = threading.Condition()
+        self.pool = pool
+        self._cv = pool._cv if pool is not None else threading.Condition()
         self._subscribers: list[EventCallback] = []
         self._played_listeners: list[PlayedCallback] = []
         self._stop = threading.Event()
@@ -158,17 +161,37 @@ class LiveSession:
     # ------------------------------------------------------------------ producer
     def start(self) -> "LiveSession":
         """Start the producer and wait (briefly) until the queue is primed, so playback starts without a gap."""
-        if self._thread is None:
+        if self.pool is None and self._thread is not None:
+            return self
+        self.engine.warm_up()
+        if self.pool is not None:
+            self.pool.add(self)
+            self._wait_primed()
+        elif self._thread is None:
             self._thread = threading.Thread(target=self._produce, name="segue-producer", daemon=True)
             self._thread.start()
-            deadline = time.perf_counter() + 5.0
-            with self._cv:
-                while len(self._ready) < self._ahead and time.perf_counter() < deadline:
-                    self._cv.wait(timeout=0.05)
+            self._wait_primed()
         return self
+
+    @property
+    def wants_block(self) -> bool:
+        """Whether the ready queue has room (for a pool's producer; call with the condition held)."""
+        return len(self._ready) < self._ahead and not self._stop.is_set()
+
+    @property
+    def ready_blocks(self) -> int:
+        return len(self._ready)
+
+    def _wait_primed(self) -> None:
+        deadline = time.perf_counter() + 5.0
+        with self._cv:
+            while len(self._ready) < self._ahead and time.perf_counter() < deadline:
+                self._cv.wait(timeout=0.05)
 
     def stop(self) -> None:
         self._stop.set()
+        if self.pool is not None:
+            self.pool.remove(self)
         with self._cv:
             self._cv.notify_all()
         if self._thread is not None:
@@ -251,6 +274,109 @@ class LiveSession:
 
     def recorded_audio(self) -> np.ndarray:
         return np.concatenate(self.recorded) if self.recorded else np.zeros((0, 2), dtype=np.float32)
+
+
+class ProducerPool:
+    """One producer thread rendering for many sessions, always the one with the least audio queued.
+
+    Why: a session's own producer thread is simplest, but a server hosting many sessions (the studio,
+    a game with several music instances) then runs a thread per session, and under Python's GIL the
+    switching between them costs as much as a quarter of the core. One thread that always serves the
+    neediest queue does the same work with no switching between producers. Sessions join with
+    ``LiveSession(..., pool=pool)`` and leave when stopped; the thread ends with the pool's ``close``.
+    """
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._sessions: list[LiveSession] = []
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def add(self, session: LiveSession) -> None:
+        with self._cv:
+            if self._closed:
+                raise RuntimeError("this producer pool is closed")
+            if session not in self._sessions:
+                self._sessions.append(session)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="segue-producer-pool", daemon=True)
+                self._thread.start()
+            self._cv.notify_all()
+
+    def remove(self, session: LiveSession) -> None:
+        with self._cv:
+            if session in self._sessions:
+                self._sessions.remove(session)
+            self._cv.notify_all()
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while True:
+                    if self._closed:
+                        return
+                    needy = [s for s in self._sessions if s.wants_block]
+                    if needy:
+                        session = min(needy, key=lambda s: s.ready_blocks)
+                        break
+                    self._cv.wait(timeout=0.5)
+            session.produce_block()  # outside the lock: sinks keep taking blocks meanwhile
+
+
+class HeadlessClock:
+    """Consumes the blocks of many sessions at real-time pace from one thread (no sound card).
+
+    The many-session twin of :class:`HeadlessSink` (a server's sessions, a benchmark's fleet): one
+    timer instead of a thread per session. Sessions must share block size and sample rate.
+    """
+
+    def __init__(self, sessions: list[LiveSession]) -> None:
+        if len({(s.block, s.sample_rate) for s in sessions}) > 1:
+            raise ValueError("sessions on one clock need the same block size and sample rate")
+        self.sessions = list(sessions)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.late_s = 0.0  # the furthest behind its schedule the clock has taken a round of blocks
+
+    def start(self) -> "HeadlessClock":
+        self._thread = threading.Thread(target=self._run, name="segue-headless-clock", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        if not self.sessions:
+            return
+        period = self.sessions[0].block / self.sessions[0].sample_rate
+        t0 = time.perf_counter()
+        n = 0
+        shared = {id(s._cv) for s in self.sessions}
+        # sessions of one pool share its condition: take every block of a round under it, so the pool's
+        # producer is woken once per round instead of once per session (each wake-up can cost a GIL
+        # hand-over of several milliseconds, and a round must be quick for every sink to stay on time)
+        lock = self.sessions[0]._cv if len(shared) == 1 else contextlib.nullcontext()
+        while not self._stop.is_set():
+            with lock:
+                for s in self.sessions:
+                    s.next_block()
+            n += 1
+            delay = t0 + n * period - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            else:
+                self.late_s = max(self.late_s, -delay)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
 
 
 class HeadlessSink:
