@@ -235,7 +235,7 @@ def musical_latency(spec: object, trials: int, rng: np.random.Generator) -> tupl
         ("stinger 'hit', quantize beat", {"type": "stinger", "name": "hit"}, "next beat"),
         ("state explore→tension, quantize bar", {"type": "state", "name": "tension"}, "next bar line"),
         ("param → layer_gain only (fader, seek 0)", {"type": "param", "name": FADER, "value": 1.0},
-         "bar line after next, 1-beat ramp"),
+         "at once (fader, 30 ms de-zipper)"),
         ("param danger 0→0.9 (tension, valence)", {"type": "param", "name": "danger", "value": 0.9},
          "bar line after next"),
         ("param intensity 0.2→0.9 (all its mappings)", {"type": "param", "name": "intensity", "value": 0.9},
@@ -513,8 +513,8 @@ def main() -> None:
               f"{lines:>11s}  {expected}")
     print("  bar line #, per trial: the bar line the change first sounds on (1 = the first after the control, 2 = the "
           "one after; 0 = not on a bar line). A parameter is read when a bar is composed, one bar ahead (bar k at the "
-          "start of bar k−1), so its bar-wise mappings — layer_gain faders included — sound from the bar line after "
-          "next (1–2 bars later), the fader then ramping over one beat; a 'volume' mapping follows at once.")
+          "start of bar k−1), so its bar-wise mappings (density, tension, valence …) sound from the bar line after "
+          "next (1–2 bars later); 'layer_gain' and 'volume' mappings are faders and follow at once.")
 
     # 3 ------------------------------------------------------------------------------------------
     print(f"\n3. real-time factor of one engine (offline Engine.pull of {args.rtf_seconds:.0f} s of "

@@ -135,3 +135,27 @@ def test_a_volume_curve_outside_its_range_is_a_spec_error_at_its_line(tmp_path) 
         load_spec(path)
     message = str(err.value)
     assert f":{line}:" in message and "curve" in message, message
+
+
+def test_a_layer_gain_mapping_moves_its_layer_at_once_not_bars_later() -> None:
+    """Vertical layering: a parameter mapped to one layer's gain moves that layer within the de-zipper's
+    time (~0.1 s), wherever in the bar the change comes — not at the bar line after next."""
+    game = load_spec(examples_dir() / "fantasy_game.yaml")
+    data = game.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["parameters"].append({"name": "proximity", "range": [0.0, 1.0], "default": 0.0, "seek": 0.0})
+    data["mappings"].append({"parameter": "proximity", "target": "layer_gain", "layer": "strings",
+                             "curve": [[0.0, -30.0], [1.0, 0.0]]})
+    spec = spec_from_dict(data, base_dir=examples_dir())
+    at = 3.3  # inside a bar (bars are 2.67 s at the explore state's 90 bpm)
+    trace = Timeline.from_data({"duration": 6.0, "controls": [
+        {"time": at, "type": "param", "name": "proximity", "value": 1.0}]})
+    played = play(spec, trace, keep_stems=True)
+    strings = played.stems["strings"].astype(np.float64)
+
+    def level(t0: float, t1: float) -> float:
+        return 10 * np.log10(np.mean(strings[int(t0 * SR):int(t1 * SR)] ** 2) + 1e-20)
+
+    assert level(at + 0.2, at + 0.7) - level(at - 0.5, at) > 20.0
+    others = played.stems["harp"].astype(np.float64)
+    before = np.mean(others[int((at - 0.5) * SR):int(at * SR)] ** 2)
+    assert before > 0  # (the harp is playing: the comparison above is not two silences)

@@ -109,7 +109,6 @@ class Conductor:
         self.final_bar: int | None = None
         self.transitions = 0
         self.pending: PendingTransition | None = None
-        self.layer_gain_offsets: dict[str, float] = {}
         self._enter_state_params(self.state_name, 0, jump=True)
         self.tempo_map = TempoMap.constant(self.state_at(0)[0].tempo, self.sample_rate)
         self.deck = self._new_deck(slot=0, state=self.state_name, start_tick=0, start_bar=0)
@@ -255,8 +254,7 @@ class Conductor:
     # ------------------------------------------------------------------ composing
     def compose_on(self, deck: Deck, sample: int) -> BarMusic:
         """Compose the next bar of ``deck`` with the musical state at ``sample``."""
-        state, gains = self.state_at(sample, deck.state)
-        self.layer_gain_offsets = gains
+        state, _ = self.state_at(sample, deck.state)  # (layer gains follow the parameters in the engine)
         tick = deck.composer.tick
         if self.pending is not None and deck is self.deck:
             # the next state's deck is already scheduled against the tempo map: hold the tempo

@@ -101,6 +101,9 @@ class Engine:
         self._gain_targets: dict[str, float] = {f"0:{p.name}": p.gain_db for p in parts}
         self._gain_targets.update({f"1:{p.name}": -120.0 for p in parts})
         self.volume = VolumeAutomation(conductor.mappings, conductor.params, self.sample_rate)
+        self.layer_faders = {p.name: f for p in parts
+                             if (f := VolumeAutomation(conductor.mappings, conductor.params, self.sample_rate,
+                                                       target="layer_gain", layer=p.name)).active}
         self._listeners: list[EngineListener] = []
         self._compose(conductor.deck, 0)
 
@@ -330,7 +333,8 @@ class Engine:
         return bar
 
     def _layer_gains(self, deck: Deck, bar: BarMusic, at: int) -> None:
-        """Each layer's fader follows its gain mapping, click-free (a one-beat ramp from the bar line).
+        """Each layer's fader follows its entry into the texture, click-free (a one-beat ramp from the bar line);
+        ``layer_gain`` mappings act on top of it, sample by sample (``layer_faders``).
 
         A deck's first bar opens its faders exactly at the bar line: that slot was silent, so the
         jump cannot click, and the new state's downbeat sounds at full level on its boundary.
@@ -339,7 +343,7 @@ class Engine:
         beat = max(cond.tempo_map.sample(bar.start + cond.meter.ticks_per_beat) - at, 1)
         first = len(deck.bars) <= 1 or bar.start == deck.start_tick
         for p in cond.parts:
-            target = p.gain_db + cond.layer_gain_offsets.get(p.name, 0.0) + entry_gain_db(p, bar.state)
+            target = p.gain_db + entry_gain_db(p, bar.state)
             name = f"{deck.slot}:{p.name}"
             if self._gain_targets.get(name) != target:
                 self.mixer.set_gain(name, target, ramp_samples=1 if first else beat, at=at)
@@ -430,6 +434,17 @@ class Engine:
                 raw[f"{slot}:{layer}"] = s.render(n)
         for name, s in self.stinger_synths.items():
             raw[f"stinger:{name}"] = s.render(n)
+        bypass = self.conductor.affect_override is not None
+        for layer, fader in self.layer_faders.items():  # every call, so each fader's clock keeps step
+            fader.bypassed = bypass
+            g = fader.gains(self.position, n)
+            if isinstance(g, float) and g == 1.0:
+                continue
+            g32 = np.float32(g) if isinstance(g, float) else g.astype(np.float32)[:, None]
+            for slot in (0, 1):
+                key = f"{slot}:{layer}"
+                if key in raw:
+                    raw[key] = raw[key] * g32
         faded = self.mixer.fade(raw) if raw else {}
         if not raw:
             self.mixer.fade({})

@@ -18,7 +18,7 @@ from segue.music import Key, Meter
 
 AFFECT_TARGETS = ("valence", "arousal", "intensity")
 STATE_TARGETS = ("density", "tension", "tempo", "register", "dynamics", "brightness", "percussion", "layer_gain")
-CONTINUOUS_TARGETS = ("volume",)
+CONTINUOUS_TARGETS = ("volume", "layer_gain")
 """Targets that follow the parameter sample by sample instead of bar by bar (see engine/volume.py)."""
 
 

@@ -1,4 +1,4 @@
-"""Master volume that follows game parameters sample by sample.
+"""Faders that follow game parameters sample by sample: the master volume and each layer's gain.
 
 Why a continuous target: everything else a parameter drives (density, dynamics, layers) can
 only change where the composer writes a new bar, so a slow build rises in bar-sized steps whose
@@ -6,7 +6,9 @@ size depends on what the melody happens to do in each bar. A game mixer's answer
 FMOD or Wwise designer wires an intensity parameter to first — is a bus volume that follows the
 parameter continuously. ``volume`` mappings do that: the parameter's seek-smoothed value goes
 through the mapping's curve (dB) at every sample; several volume mappings add, like faders in
-series (an "intensity" swell and a "menu open" duck).
+series (an "intensity" swell and a "menu open" duck). ``layer_gain`` mappings are the same thing
+on one layer (vertical layering: the drums come up as danger rises, now, not a bar or two later);
+several on one layer average.
 
 Click-free by construction: a parameter with a seek speed moves linearly, and a jump (seek 0, a
 new state's preset value) is smoothed by a one-pole filter (``SMOOTH_S``) on the dB curve. The
@@ -34,12 +36,14 @@ so a settled mix costs nothing. Decided per sample, so every block size gives th
 
 
 class VolumeAutomation:
-    """The master gain (amplitude, per sample) from the spec's ``volume`` mappings."""
+    """A gain (amplitude, per sample) from the spec's ``volume`` mappings, or one layer's ``layer_gain``."""
 
-    def __init__(self, mappings: list, params: dict[str, ParameterTrack], sample_rate: int) -> None:
+    def __init__(self, mappings: list, params: dict[str, ParameterTrack], sample_rate: int, *,
+                 target: str = "volume", layer: str | None = None) -> None:
         self._curves: list[tuple[ParameterTrack, np.ndarray, np.ndarray, float]] = []
+        self._mean = target != "volume"
         for m in mappings:
-            if m.target != "volume" or m.parameter not in params:
+            if m.target != target or m.parameter not in params or (layer is not None and m.layer != layer):
                 continue
             xs = np.array([p[0] for p in m.points], dtype=np.float64)
             ys = np.array([p[1] for p in m.points], dtype=np.float64)
@@ -68,7 +72,7 @@ class VolumeAutomation:
             x = track.values(start, n)
             y = np.interp(x, xs, ys)
             total += np.where(np.isfinite(y), y, fallback)
-        return total
+        return total / len(self._curves) if self._mean else total
 
     def _resting(self) -> tuple[int, float]:
         """(first sample of rest, the dB value there): where every parameter has stopped and the
@@ -80,6 +84,8 @@ class VolumeAutomation:
                 moved = max(moved, track.settled_from())
                 y = float(np.interp(track.target, xs, ys))
                 total += y if math.isfinite(y) else fallback
+            if self._mean:
+                total /= len(self._curves)
         return moved + self._settle_samples, total
 
     def gains(self, start: int, n: int) -> float | np.ndarray:
