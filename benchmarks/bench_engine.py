@@ -32,6 +32,7 @@ A benchmark, not a test: timings are noisy and nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
+import gc
 import cProfile
 import logging
 import os
@@ -347,6 +348,7 @@ def fleet(spec: object, n: int, seconds: float, block: int, rng: np.random.Gener
     ``pooled``: one ProducerPool thread renders for all sessions and one HeadlessClock plays them all
     (a server's layout), instead of a producer thread and a sink thread per session.
     """
+    gc.collect()  # start from a collected heap: the previous fleet's garbage is not this fleet's cost
     guard = default_guard()
     pool = ProducerPool() if pooled else None
     sessions = [TimedSession(spec, seed=i, block=block, guard=guard, ahead_blocks=ahead, pool=pool) for i in range(n)]

@@ -34,6 +34,7 @@ class ParameterTrack:
     value: float
     target: float
     since: int = 0  # sample at which ``value`` was measured
+    jumped_at: int = -1  # the last sample where the value jumped (seek 0, or a preset), for de-zippers
 
     def at(self, sample: int) -> float:
         if self.seek <= 0 or self.value == self.target:
@@ -64,11 +65,14 @@ class ParameterTrack:
         self.value = self.at(sample)
         self.since = sample
         self.target = min(max(float(target), self.low), self.high)
+        if self.seek <= 0 and self.target != self.value:
+            self.jumped_at = sample
         return self.target
 
     def jump(self, sample: int, value: float) -> None:
         self.value = self.target = min(max(float(value), self.low), self.high)
         self.since = sample
+        self.jumped_at = sample
 
 
 def tracks_for(spec: object, sample_rate: int) -> dict[str, ParameterTrack]:

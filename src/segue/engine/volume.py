@@ -30,9 +30,10 @@ SMOOTH_S = 0.03
 """Time constant of the de-zipper: a 10 dB jump settles (to 0.1 dB) in about 140 ms."""
 
 SETTLE_TIME_CONSTANTS = 12
-"""After the parameters stop moving, the de-zipper is taken as arrived after this many time constants
-(360 ms; what is left of a 60 dB jump is 4e-4 dB) and the gain becomes the exact curve value: a constant,
-so a settled mix costs nothing. Decided per sample, so every block size gives the same samples."""
+"""How long the de-zipper runs after a jump: 12 time constants (360 ms; what is left of a 60 dB jump is
+4e-4 dB). Outside that window the gain is the exact curve value — a parameter that seeks moves continuously
+and needs no smoothing — and once every parameter has stopped it is a constant, so a settled fader costs
+nothing. All of it is decided per sample, so every block size gives the same samples."""
 
 
 class VolumeAutomation:
@@ -52,11 +53,13 @@ class VolumeAutomation:
         a = 1.0 - math.exp(-1.0 / (SMOOTH_S * sample_rate))
         self._b = np.array([a])
         self._a = np.array([1.0, a - 1.0])
-        self._state: np.ndarray | None = None
+        self._state = np.zeros(1)
+        self._window_of: int | None = None  # the jump the de-zipper is smoothing
+        self._last_db: float | None = None  # the last sample's gain (dB), where a new glide starts
         self._settle_samples = int(SETTLE_TIME_CONSTANTS * SMOOTH_S * sample_rate)
         self.bypassed = False
         self._bypass_seen = False
-        self._bypass_changed = 0
+        self._bypass_changed = -1
 
     @property
     def active(self) -> bool:
@@ -74,19 +77,15 @@ class VolumeAutomation:
             total += np.where(np.isfinite(y), y, fallback)
         return total / len(self._curves) if self._mean else total
 
-    def _resting(self) -> tuple[int, float]:
-        """(first sample of rest, the dB value there): where every parameter has stopped and the
-        de-zipper has arrived."""
-        moved = self._bypass_changed
+    def _resting_db(self) -> float:
+        """The curve value once every parameter has arrived at its target."""
+        if self.bypassed:
+            return 0.0
         total = 0.0
-        if not self.bypassed:
-            for track, xs, ys, fallback in self._curves:
-                moved = max(moved, track.settled_from())
-                y = float(np.interp(track.target, xs, ys))
-                total += y if math.isfinite(y) else fallback
-            if self._mean:
-                total /= len(self._curves)
-        return moved + self._settle_samples, total
+        for track, xs, ys, fallback in self._curves:
+            y = float(np.interp(track.target, xs, ys))
+            total += y if math.isfinite(y) else fallback
+        return total / len(self._curves) if self._mean else total
 
     def gains(self, start: int, n: int) -> float | np.ndarray:
         """Amplitude gain for frames ``[start, start + n)``; must be called once per frame, in order."""
@@ -95,22 +94,23 @@ class VolumeAutomation:
         if self.bypassed != self._bypass_seen:
             self._bypass_seen = self.bypassed
             self._bypass_changed = start
-        rest_from, rest_db = self._resting()
-        a = self._b[0]
-        if self._state is not None and start >= rest_from:
-            self._state = np.array([rest_db * (1.0 - a)])
-            return float(10.0 ** (rest_db / 20.0))
-        target = self.target_db(start, n)
-        if self._state is None:  # start where the curve is: no fade-in from silence
-            self._state = np.array([target[0] * (1.0 - a)])
-        smoothed, self._state = lfilter(self._b, self._a, target, zi=self._state)
-        if start + n > rest_from:  # arrived inside this block: exact from the resting sample on
-            smoothed[rest_from - start:] = rest_db
-            self._state = np.array([rest_db * (1.0 - a)])
-        return np.power(10.0, smoothed / 20.0)
+        jump = max([self._bypass_changed] + [t.jumped_at for t, _, _, _ in self._curves])
+        glide_end = jump + self._settle_samples if jump >= 0 else -1
+        rest_from = max([glide_end] + [t.settled_from() for t, _, _, _ in self._curves])
+        if self._last_db is not None and start >= rest_from:
+            self._last_db = self._resting_db()
+            return float(10.0 ** (self._last_db / 20.0))
+        out = self.target_db(start, n)
+        if start < glide_end:  # a jump not long ago: glide from where the gain was (no click)
+            if self._window_of != jump:
+                self._window_of = jump
+                begin = self._last_db if self._last_db is not None else float(out[0])
+                self._state = np.array([begin * (1.0 - self._b[0])])
+            k = min(glide_end - start, n)
+            out[:k], self._state = lfilter(self._b, self._a, out[:k], zi=self._state)
+        self._last_db = float(out[-1])
+        return np.power(10.0, out / 20.0)
 
     def level_db(self) -> float:
         """The gain reached at the last processed frame, in dB (for status)."""
-        if not self._curves or self._state is None:
-            return 0.0
-        return float(self._state[0] / (1.0 - self._b[0]))
+        return 0.0 if self._last_db is None else self._last_db
