@@ -197,3 +197,19 @@ def test_a_parameter_moves_the_tempo_as_a_glide_not_a_jump(game) -> None:
     assert bpms[-1] - bpms[0] > 5.0  # the build really speeds up …
     assert len(bpms) > 40 and np.all(steps >= 0)  # … in many small steps, never backwards
     assert steps.max() < 0.25 * (bpms[-1] - bpms[0]) / 8
+
+
+def test_a_live_session_keeps_a_bounded_control_log_unless_it_records(game) -> None:
+    """Hours of 60 Hz parameter updates must not grow the process: the log keeps the newest entries."""
+    session = LiveSession(game, block=512, log_limit=40)
+    for i in range(300):
+        session.set_parameter("intensity", (i % 10) / 10)
+        session.produce_block()
+        session.next_block()
+    log = session.engine.control_log
+    assert 40 <= len(log) <= 45 and log[-1].value == 0.9 and all(a.sample <= b.sample for a, b in zip(log, log[1:]))
+    full = LiveSession(game, block=512, log_limit=40, record=True)
+    for i in range(100):
+        full.set_parameter("intensity", (i % 10) / 10)
+        full.produce_block()
+    assert len(full.engine.control_log) == 100

@@ -30,10 +30,14 @@ class RecordingPort:
     """A MIDI output port without a MIDI system: keeps (wall time, message)."""
 
     def __init__(self) -> None:
-        self.log: list[tuple[float, mido.Message]] = []
+        self.log: list[tuple[float, mido.Message]] = []  # everything but expression
+        self.expression: list[tuple[float, mido.Message]] = []  # CC 11: the parameter faders
 
     def send(self, msg: mido.Message) -> None:
-        self.log.append((time.perf_counter(), msg))
+        if msg.type == "control_change" and msg.control == 11:
+            self.expression.append((time.perf_counter(), msg))
+        else:
+            self.log.append((time.perf_counter(), msg))
 
 
 @pytest.fixture(scope="module")
@@ -287,3 +291,28 @@ def test_cli_prints_one_line_and_exits_non_zero_without_a_port() -> None:
     else:
         assert listing.returncode == 2 and len(listing.stderr.strip().splitlines()) == 1
         assert "ALSA sequencer not present" in listing.stderr
+
+
+def test_the_parameter_faders_go_out_as_expression(game) -> None:
+    """The example maps intensity to the master volume (-18 → 0 dB) and to the drums' gain: a sampler
+    playing the notes hears the same swell as CC 11 on every layer's channel."""
+    session = LiveSession(game, block=512)
+    port = RecordingPort()
+    midi = MidiPortSink(session, port).start()
+    for i in range(700):  # ~8 s, synchronously
+        if i == 20:
+            session.set_parameter("intensity", 1.0)
+        session.produce_block()
+        session.next_block()
+    time.sleep(0.1)
+    midi.stop()
+    by_channel: dict[int, list[int]] = {}
+    for _, m in port.expression:
+        by_channel.setdefault(m.channel, []).append(m.value)
+    lead = midi.channels["lead"]
+    drums = midi.channels["drums"]
+    values = by_channel[lead]
+    assert len(values) > 10 and values == sorted(values)  # a swell, in many small steps
+    assert values[0] < 70 and values[-1] == 127  # from about -14 dB (intensity 0.2) to 0 dB
+    assert max(b - a for a, b in zip(values, values[1:])) <= 4
+    assert by_channel[drums][-1] == 127 and by_channel[drums][0] < values[0]  # the drums' own fader on top

@@ -206,7 +206,7 @@ def live(
     midi_list: bool = typer.Option(False, "--midi-list", help="List the MIDI output ports and exit."),
 ) -> None:
     """Play in real time to the sound device, controlled over OSC and WebSocket; optionally to a MIDI port."""
-    from segue.engine.live import DeviceError, DeviceSink, HeadlessSink, LiveSession
+    from segue.engine.live import DEFAULT_LOG_LIMIT, DeviceError, DeviceSink, HeadlessSink, LiveSession
     from segue.engine.midiport import MidiPortError, MidiPortSink, list_midi_outputs, open_midi_output
 
     if midi_list:
@@ -230,7 +230,8 @@ def live(
             raise UserError(str(exc)) from None
     from segue.pipeline import default_guard
 
-    session = LiveSession(spec_obj, seed=seed, guard=default_guard())
+    session = LiveSession(spec_obj, seed=seed, guard=default_guard(),
+                          log_limit=None if record is not None else DEFAULT_LOG_LIMIT)
     midi = MidiPortSink(session, port, close_port=True).start() if port is not None else None
     session.start()
     servers = []

@@ -63,7 +63,7 @@ class Engine:
     """Pulls audio blocks from a :class:`Conductor`, applying controls at exact samples."""
 
     def __init__(self, conductor: Conductor, *, soundfont: Path | None = None, reverb: float = 0.22,
-                 fade_ramp: int = 1024) -> None:
+                 fade_ramp: int = 1024, log_limit: int | None = None) -> None:
         self.conductor = conductor
         self.soundfont = soundfont
         self.sample_rate = conductor.sample_rate
@@ -89,7 +89,10 @@ class Engine:
         self.stinger_synths: dict[str, LayerSynth] = {}
         self._controls: list[tuple[int, int, Control]] = []
         self._order = itertools.count()
+        # every applied control with its sample (what replays offline); ``log_limit`` keeps only the newest,
+        # so a game streaming parameters at 60 Hz for hours does not grow the process without bound
         self.control_log: list[Control] = []
+        self.log_limit = log_limit
         self.events: list[Event] = []
         self._event_heap: list[tuple[int, int, Event]] = []
         self.rejected = 0
@@ -105,6 +108,7 @@ class Engine:
                              if (f := VolumeAutomation(conductor.mappings, conductor.params, self.sample_rate,
                                                        target="layer_gain", layer=p.name)).active}
         self._listeners: list[EngineListener] = []
+        self._faders_told: tuple[float, dict[str, float]] | None = None
         self._compose(conductor.deck, 0)
 
     def warm_up(self) -> None:
@@ -118,6 +122,22 @@ class Engine:
         guard = self.conductor.guard
         if guard is not None:
             guard([])
+
+    def _tell_faders(self) -> None:
+        """Listeners hear the parameter faders (master volume, layer gains) when they have moved ≥ 0.1 dB."""
+        master = self.volume.level_db()
+        layers = {name: f.level_db() for name, f in self.layer_faders.items()}
+        last = self._faders_told
+        if last is not None:
+            resting = self.volume.resting and all(f.resting for f in self.layer_faders.values())
+            step = 1e-9 if resting else 0.1  # at rest, the exact final level is told too
+            if abs(last[0] - master) < step and all(abs(last[1].get(k, 0.0) - v) < step for k, v in layers.items()):
+                return
+        self._faders_told = (master, layers)
+        for listener in self._listeners:
+            moved = getattr(listener, "faders_moved", None)
+            if moved is not None:
+                moved(self.position, master, layers)
 
     # ------------------------------------------------------------------ listeners
     def add_listener(self, listener: "EngineListener") -> Callable[[], None]:
@@ -200,6 +220,8 @@ class Engine:
             return
         self.control_log.append(Control(kind=c.kind, name=c.name, value=c.value, valence=c.valence,
                                         arousal=c.arousal, intensity=c.intensity, sample=sample))
+        if self.log_limit is not None and len(self.control_log) > self.log_limit + self.log_limit // 8:
+            del self.control_log[:len(self.control_log) - self.log_limit]  # in chunks: amortised O(1)
         _ = info
 
     # ------------------------------------------------------------------ transitions and stingers
@@ -461,6 +483,8 @@ class Engine:
                 faded = {k: v * gain for k, v in faded.items()}
         mix = self.mixer.bus(dry)
         self.position += n
+        if self._listeners and (self.volume.active or self.layer_faders):
+            self._tell_faders()
         stems: dict[str, np.ndarray] = {}
         if want_stems:
             for key, audio in faded.items():
@@ -520,6 +544,9 @@ class EngineListener(Protocol):
     def deck_cut(self, deck: Deck, sample: int, handover: bool) -> None:
         """A deck stops at ``sample``: handed over to the new state (``handover``), or a pending deck
         replaced by a newer request before it was ever heard."""
+
+    # optional: ``faders_moved(sample, master_db, {layer: db})`` — the parameter faders (``volume``,
+    # ``layer_gain``) reached these levels at ``sample`` (told when one moved by 0.1 dB or more)
 
 
 def entry_gain_db(part, state) -> float:

@@ -30,6 +30,10 @@ from segue.engine.engine import Engine, Event
 
 EventCallback = Callable[[Event], None]
 
+DEFAULT_LOG_LIMIT = 200_000
+"""Controls a live session keeps in its log unless it records (an hour of 60 Hz parameter updates is 216,000;
+about 25 MB). ``record=True`` or ``log_limit=None`` keep them all, for a full replay."""
+
 STATUS_EVERY = 2048
 """Samples between refreshes of ``status()`` (46 ms at 44.1 kHz): it costs ~10% of a block to compute."""
 
@@ -45,13 +49,13 @@ class LiveSession:
     def __init__(self, spec: object, *, seed: int | None = None, soundfont: Path | None = None,
                  sample_rate: int = 44100, block: int = 512, ahead_blocks: int = 6,
                  record: bool = False, style: object | None = None, guard: object | None = None,
-                 pool: "ProducerPool | None" = None) -> None:
+                 pool: "ProducerPool | None" = None, log_limit: int | None = DEFAULT_LOG_LIMIT) -> None:
         self.spec = spec
         self.block = int(block)
         self.sample_rate = int(sample_rate)
         self.conductor = Conductor(spec, seed=seed, style=style, sample_rate=sample_rate, keep_bars=record,
                                    guard=guard)
-        self.engine = Engine(self.conductor, soundfont=soundfont)
+        self.engine = Engine(self.conductor, soundfont=soundfont, log_limit=None if record else log_limit)
         self._inbox: queue.SimpleQueue[dict | tuple[Control, float | None]] = queue.SimpleQueue()
         self._ready: collections.deque[tuple[int, int, np.ndarray]] = collections.deque()  # (start, end, mix)
         self._ahead = max(2, int(ahead_blocks))
@@ -155,6 +159,7 @@ class LiveSession:
         return s
 
     def control_log(self) -> Timeline:
+        """The applied controls with their samples, as a trace (the newest ``log_limit`` unless recording)."""
         return Timeline(controls=list(self.engine.control_log), duration=self.engine.position / self.sample_rate,
                         seed=self.conductor.seed, sample_rate=self.sample_rate)
 

@@ -41,6 +41,9 @@ import mido
 
 from segue.export.midi import channels_for
 
+EXPRESSION = 11
+"""MIDI controller number of expression: where the parameter faders (volume, layer_gain) go."""
+
 ALL_NOTES_OFF = 123
 """MIDI controller number of "all notes off" (the channel-mode message every receiver knows)."""
 
@@ -228,6 +231,11 @@ class _Schedule:
             for ch in all_off_channels:
                 self._push(sample, _CUT, ch, 0, "cut", None)
 
+    def expression(self, sample: int, channel: int, value: int) -> None:
+        """CC 11 (expression) at ``sample``: the parameter faders' level, before any note there."""
+        with self._lock:
+            self._push(sample, 0, channel, value, "expression", None)
+
     def pop_before(self, limit: int) -> list[tuple[int, mido.Message]]:
         """Messages with sample < ``limit``, in playing order."""
         out: list[tuple[int, mido.Message]] = []
@@ -239,6 +247,8 @@ class _Schedule:
                     msg = mido.Message("note_on", channel=channel, note=pitch, velocity=note.velocity)
                 elif kind == "off":
                     msg = mido.Message("note_off", channel=channel, note=pitch, velocity=0)
+                elif kind == "expression":
+                    msg = mido.Message("control_change", channel=channel, control=EXPRESSION, value=pitch)
                 else:
                     msg = mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF, value=0)
                 out.append((sample, msg))
@@ -257,6 +267,7 @@ class _EngineTap:
         self.stinger_channels = stinger_channels
         self.part_channels = sorted(set(channels.values()))
         self._remove: Callable[[], None] | None = None
+        self._expression: dict[int, int] = {}
 
     def attach(self) -> None:
         if self._remove is not None:
@@ -284,6 +295,14 @@ class _EngineTap:
         ch = self.stinger_channels[name]
         for n in notes:
             self.schedule.add(_Note(("stinger", name), ch, n.pitch, n.velocity, tm.sample(n.start), tm.sample(n.end)))
+
+    def faders_moved(self, sample: int, master_db: float, layers: dict[str, float]) -> None:
+        """The master volume and layer gains as CC 11 on each layer's channel (only where the value changes)."""
+        for layer, ch in self.channels.items():
+            value = _volume(master_db + layers.get(layer, 0.0))
+            if self._expression.get(ch) != value:
+                self._expression[ch] = value
+                self.schedule.expression(sample, ch, value)
 
     def deck_cut(self, deck: Any, sample: int, handover: bool) -> None:
         # a handover silences the layers' channels; a replaced pending deck was never heard

@@ -60,6 +60,7 @@ class VolumeAutomation:
         self.bypassed = False
         self._bypass_seen = False
         self._bypass_changed = -1
+        self.resting = not self._curves  # whether the last block was at rest (every parameter arrived)
 
     @property
     def active(self) -> bool:
@@ -99,7 +100,9 @@ class VolumeAutomation:
         rest_from = max([glide_end] + [t.settled_from() for t, _, _, _ in self._curves])
         if self._last_db is not None and start >= rest_from:
             self._last_db = self._resting_db()
+            self.resting = True
             return float(10.0 ** (self._last_db / 20.0))
+        self.resting = False
         out = self.target_db(start, n)
         if start < glide_end:  # a jump not long ago: glide from where the gain was (no click)
             if self._window_of != jump:
