@@ -159,3 +159,25 @@ def test_a_layer_gain_mapping_moves_its_layer_at_once_not_bars_later() -> None:
     others = played.stems["harp"].astype(np.float64)
     before = np.mean(others[int((at - 0.5) * SR):int(at * SR)] ** 2)
     assert before > 0  # (the harp is playing: the comparison above is not two silences)
+
+
+def test_jumps_glides_and_rest_are_the_same_however_the_blocks_are_cut() -> None:
+    def run(block: int) -> np.ndarray:
+        track = _track(seek=0.0)
+        vol = _volume(track, [[0.0, -24.0], [1.0, 0.0]])
+        changes = {1000: 1.0, 30000: 0.3, 31000: 0.8, 60000: 0.0}
+        out, pos, end = [], 0, 80000
+        while pos < end:
+            if pos in changes:
+                track.set_target(pos, changes[pos])
+            nxt = min([c for c in changes if c > pos] + [end])
+            n = min(block, nxt - pos)
+            out.append(np.broadcast_to(vol.gains(pos, n), (n,)))
+            pos += n
+        return np.concatenate(out)
+
+    a = run(512)
+    assert np.array_equal(a, run(2048)) and np.array_equal(a, run(700))
+    db = 20 * np.log10(a)
+    assert db[20000] == pytest.approx(0.0, abs=1e-9)  # at rest: the exact curve value
+    assert np.abs(np.diff(db)).max() < 0.05  # every jump glides

@@ -36,6 +36,11 @@ and needs no smoothing — and once every parameter has stopped it is a constant
 nothing. All of it is decided per sample, so every block size gives the same samples."""
 
 
+def _amplitude(db: float) -> float:
+    """dB → amplitude through the same numpy routine as the per-sample path (bit-identical either way)."""
+    return float(np.power(10.0, np.array([db]) / 20.0)[0])
+
+
 class VolumeAutomation:
     """A gain (amplitude, per sample) from the spec's ``volume`` mappings, or one layer's ``layer_gain``."""
 
@@ -101,7 +106,7 @@ class VolumeAutomation:
         if self._last_db is not None and start >= rest_from:
             self._last_db = self._resting_db()
             self.resting = True
-            return float(10.0 ** (self._last_db / 20.0))
+            return _amplitude(self._last_db)
         self.resting = False
         out = self.target_db(start, n)
         if start < glide_end:  # a jump not long ago: glide from where the gain was (no click)
@@ -112,7 +117,12 @@ class VolumeAutomation:
             k = min(glide_end - start, n)
             out[:k], self._state = lfilter(self._b, self._a, out[:k], zi=self._state)
         self._last_db = float(out[-1])
-        return np.power(10.0, out / 20.0)
+        gains = np.power(10.0, out / 20.0)
+        if start + n > rest_from >= start:
+            # from the resting sample on, exactly the numbers the at-rest path gives, however blocks are cut
+            self._last_db = self._resting_db()
+            gains[rest_from - start:] = _amplitude(self._last_db)
+        return gains
 
     def level_db(self) -> float:
         """The gain reached at the last processed frame, in dB (for status)."""
