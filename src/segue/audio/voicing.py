@@ -36,7 +36,7 @@ MAX_BOOST_DB = 12.0
 STRENGTH = 1.0
 """How much of the measured imbalance is corrected (1 = all of it)."""
 
-_cache: dict[tuple[str, int, int, bool], np.ndarray] = {}
+_cache: dict[tuple[str, int, int, int, int, bool], np.ndarray] = {}
 _lock = threading.Lock()
 
 
@@ -67,8 +67,13 @@ def key_trims(soundfont: Path | None, bank: int, program: int, is_drums: bool) -
     Drum kits are left alone: each key is a different instrument whose level is part of the kit's
     own balance (a hi-hat is meant to be quieter than a crash).
     """
-    path = str(Path(soundfont).expanduser().resolve()) if soundfont is not None else str(default_soundfont())
-    cache_key = (path, int(bank), int(program), bool(is_drums))
+    path = Path(soundfont).expanduser().resolve() if soundfont is not None else default_soundfont()
+    try:
+        stat = path.stat()
+        stamp = (stat.st_size, stat.st_mtime_ns)  # an edited .sf2 is measured again, as it is parsed again
+    except OSError:
+        stamp = (0, 0)  # opening it will report the problem
+    cache_key = (str(path), *stamp, int(bank), int(program), bool(is_drums))
     with _lock:
         trims = _cache.get(cache_key)
     if trims is not None:
