@@ -299,7 +299,8 @@ class ProducerPool:
     a game with several music instances) then runs a thread per session, and under Python's GIL the
     switching between them costs as much as a quarter of the core. One thread that always serves the
     neediest queue does the same work with no switching between producers. Sessions join with
-    ``LiveSession(..., pool=pool)`` and leave when stopped; the thread ends with the pool's ``close``.
+    ``LiveSession(..., pool=pool)`` and leave when stopped; the thread ends with the pool's ``close``
+    (and starts again if another session joins).
     """
 
     def __init__(self) -> None:
@@ -310,8 +311,7 @@ class ProducerPool:
 
     def add(self, session: LiveSession) -> None:
         with self._cv:
-            if self._closed:
-                raise RuntimeError("this producer pool is closed")
+            self._closed = False  # a closed pool opens again for a new session (a server that restarts)
             if session not in self._sessions:
                 self._sessions.append(session)
             if self._thread is None:

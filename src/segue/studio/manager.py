@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from segue.engine.live import ProducerPool
 from segue.studio.sessions import StudioSession
 
 
@@ -29,6 +30,9 @@ class SessionManager:
         self._sessions: dict[str, StudioSession] = {}
         self._lock = threading.Lock()
         self.closed_total = 0
+        # one render thread for every session (the studio's pacer is already one clock for all of them):
+        # that is what lets one core carry ~20 sessions instead of ~15 (docs/benchmarks-engine.md)
+        self.pool = ProducerPool()
 
     def create(self, spec: Any, *, text: str, name: str, base_dir: Path | None,
                seed: int | None = None) -> StudioSession:
@@ -38,7 +42,7 @@ class SessionManager:
                 raise SessionLimitError(f"too many sessions: at most {self.max_sessions} may run at once; "
                                         "close one first")
         session = StudioSession(spec, text=text, name=name, base_dir=base_dir, seed=seed,
-                                sample_rate=self.sample_rate)
+                                sample_rate=self.sample_rate, pool=self.pool)
         with self._lock:
             self._sessions[session.id] = session
         return session
@@ -79,3 +83,4 @@ class SessionManager:
     async def close_all(self) -> None:
         for session in self.all():
             await self.close(session.id)
+        self.pool.close()

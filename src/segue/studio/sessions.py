@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from segue.engine.engine import Event
-from segue.engine.live import LiveSession
+from segue.engine.live import LiveSession, ProducerPool
 from segue.server import ControlGate
 
 #: Blocks per audio frame sent to the page: 4 × 512 samples ≈ 46 ms at 44.1 kHz.
@@ -83,8 +83,9 @@ class StudioSession:
     """A running score: the live engine, its control gate, its listeners and its audio pacer."""
 
     def __init__(self, spec: Any, *, text: str, name: str, base_dir: Path | None, seed: int | None = None,
-                 sample_rate: int = 44100, block: int = 512) -> None:
+                 sample_rate: int = 44100, block: int = 512, pool: ProducerPool | None = None) -> None:
         self.id = secrets.token_urlsafe(9)
+        self.pool = pool
         self.name = name
         self.text = text
         self.base_dir = base_dir
@@ -112,7 +113,7 @@ class StudioSession:
         from segue.pipeline import default_guard
 
         live = LiveSession(spec, seed=self.seed, sample_rate=self.sample_rate, block=self.block,
-                           ahead_blocks=AHEAD_BLOCKS, guard=default_guard())
+                           ahead_blocks=AHEAD_BLOCKS, guard=default_guard(), pool=self.pool)
         gate = ControlGate(live)
         if carry:
             for name, value in (carry.get("parameters") or {}).items():
