@@ -105,7 +105,9 @@ def _backend() -> Any:
     try:
         backend = mido.Backend(load=True)
     except Exception as exc:  # ImportError of python-rtmidi, or a broken MIDO_BACKEND
-        raise MidiPortError(f"no MIDI output available: the MIDI backend could not be loaded ({exc})") from None
+        hint = (" — python-rtmidi ships wheels for Python 3.11 and 3.12 only; use one of those for MIDI output"
+                if isinstance(exc, ImportError) and sys.version_info >= (3, 13) else "")
+        raise MidiPortError(f"no MIDI output available: the MIDI backend could not be loaded ({exc}){hint}") from None
     return backend
 
 
