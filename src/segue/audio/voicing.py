@@ -41,13 +41,15 @@ _lock = threading.Lock()
 
 
 def _key_levels(soundfont: Path | None, bank: int, program: int, is_drums: bool) -> np.ndarray:
-    """K-weighted RMS level (dB) of one short note per key; -inf where the preset is silent."""
+    """K-weighted RMS level (dB) of one short note per key; -inf where the preset is silent (or missing)."""
     font = open_voice_set(soundfont, _RATE, 0.0, 8)
+    levels = np.full(128, -np.inf)
+    if not has_preset(font, bank, program, is_drums):
+        return levels
     font.channel_set_bank(0, bank)
     font.channel_set_preset_number(0, program, is_drums)
     on = int(_NOTE_S * _RATE)
     buf = np.zeros((on + int(_TAIL_S * _RATE), 2), dtype=np.float32)
-    levels = np.full(128, -np.inf)
     for key in range(128):
         font.channel_sounds_off(0)
         font.channel_note_on(0, key, _VELOCITY / 127.0)
@@ -80,18 +82,16 @@ def key_trims(soundfont: Path | None, bank: int, program: int, is_drums: bool) -
         return trims
     trims = np.ones(128)
     if not is_drums:
-        probe = open_voice_set(soundfont, _RATE, 0.0, 1)
-        if has_preset(probe, bank, program, is_drums):
-            levels = _key_levels(soundfont, bank, program, is_drums)
-            lo, hi = _RANGE
-            usable = levels[lo:hi + 1]
-            usable = usable[np.isfinite(usable)]
-            if usable.size:
-                reference = float(np.median(usable))
-                sounding = np.isfinite(levels)
-                correction = np.zeros(128)
-                correction[sounding] = np.clip(STRENGTH * (reference - levels[sounding]), -MAX_CUT_DB, MAX_BOOST_DB)
-                trims = 10.0 ** (correction / 20.0)
+        levels = _key_levels(soundfont, bank, program, is_drums)
+        lo, hi = _RANGE
+        usable = levels[lo:hi + 1]
+        usable = usable[np.isfinite(usable)]
+        if usable.size:
+            reference = float(np.median(usable))
+            sounding = np.isfinite(levels)
+            correction = np.zeros(128)
+            correction[sounding] = np.clip(STRENGTH * (reference - levels[sounding]), -MAX_CUT_DB, MAX_BOOST_DB)
+            trims = 10.0 ** (correction / 20.0)
     trims.setflags(write=False)
     with _lock:
         _cache[cache_key] = trims
