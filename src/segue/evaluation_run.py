@@ -42,7 +42,9 @@ def example_specs() -> list:
 def check_midi_constraints(path: Path, spec: object, bars: int) -> dict[str, bool | float]:
     """Re-read a written MIDI file and check every hard rule of the spec (QUALITY §1).
 
-    key: every pitched note is in the key sounding at its time (from the file's key markers);
+    key: every pitched note obeys the spec's tonal policy (``palette.chromatic``) at its time, from the
+    file's key markers and chord markers — in the key (``none``), in the key or the sounding chord
+    (``harmonic``), anything (``free``);
     range: each layer track's notes lie in that layer's range; program: each track's program
     is the spec's; tempo: every tempo event is inside the palette's range; meter: the time
     signature is the palette's; length: every track ends exactly at ``bars`` bars.
@@ -51,12 +53,18 @@ def check_midi_constraints(path: Path, spec: object, bars: int) -> dict[str, boo
     tpq = mid.ticks_per_beat
     layers = {layer.name: layer for layer in spec.layers}
     meter = spec.palette.meter_value
+    from segue.export.midi import parse_chord_marker
+
+    policy = str(getattr(spec.palette, "chromatic", "none"))
     keys: list[tuple[int, Key]] = []
+    chords: list[tuple[int, frozenset[int]]] = []
     tempos: list[float] = []
     sigs: list[tuple[int, int]] = []
     for msg_tick, msg in _abs(mid.tracks[0]):
         if msg.type == "marker" and msg.text.startswith("key: "):
             keys.append((msg_tick, Key.parse(msg.text[5:])))
+        elif msg.type == "marker" and parse_chord_marker(msg.text) is not None:
+            chords.append((msg_tick, parse_chord_marker(msg.text)))
         elif msg.type == "set_tempo":
             tempos.append(mido.tempo2bpm(msg.tempo))
         elif msg.type == "time_signature":
@@ -85,7 +93,14 @@ def check_midi_constraints(path: Path, spec: object, bars: int) -> dict[str, boo
             if m.type == "note_on" and m.velocity > 0:
                 total += 1
                 k = next((k for kt, k in reversed(keys) if kt <= t), None)
-                in_key += k is not None and k.contains(m.note)
+                if policy == "free":
+                    in_key += 1
+                elif policy == "harmonic":
+                    # the tonal policy: in the key, or a tone of the chord sounding at the note's onset
+                    ch = next((c for ct, c in reversed(chords) if ct <= t), frozenset())
+                    in_key += k is not None and (k.contains(m.note) or m.note % 12 in ch)
+                else:
+                    in_key += k is not None and k.contains(m.note)
                 in_range += layer.low <= m.note <= layer.high
     return {
         "key": total == 0 or in_key == total,

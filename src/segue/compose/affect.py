@@ -35,17 +35,37 @@ class Affect:
         return Affect(clamp(self.valence, -1.0, 1.0), clamp(self.arousal), clamp(self.intensity))
 
 
-def choose_key(valence: float, home: Key, allowed: list[Key]) -> Key:
+HOME_ZONE = 0.3
+"""How far valence may move from the spec's own mood before the key leaves home."""
+
+
+def choose_key(valence: float, home: Key, allowed: list[Key], home_valence: float | None = None) -> Key:
     """Pick the allowed key whose mode brightness best matches valence.
 
     Only keys the spec allows (home + modulation targets) are candidates — the palette is a
-    hard rule. Ties prefer the home key so that neutral valence stays at home.
+    hard rule. With ``home_valence`` (the spec's own mood) the home key owns the valence around
+    it: the music stays at home until valence moves more than :data:`HOME_ZONE` away, then
+    departs towards brighter or darker keys in proportion — so the spec's mode is what a
+    listener hears at its own mood, and a modulation is a departure that returns. Without it,
+    valence maps onto the brightness range of the candidates (ties prefer home).
     """
     candidates = [home] + [k for k in allowed if k != home]
     lo = min(k.brightness for k in candidates)
     hi = max(k.brightness for k in candidates)
     if hi == lo:
         return home
+    if home_valence is not None:
+        delta = valence - home_valence
+        if abs(delta) <= HOME_ZONE:
+            return home
+        side = [k for k in candidates if (k.brightness > home.brightness if delta > 0 else k.brightness < home.brightness)]
+        if not side:
+            return home
+        reach = (1.0 - home_valence) if delta > 0 else (1.0 + home_valence)
+        x = min((abs(delta) - HOME_ZONE) / max(reach - HOME_ZONE, 1e-6), 1.0)
+        edge = max(k.brightness for k in side) if delta > 0 else min(k.brightness for k in side)
+        target = home.brightness + x * (edge - home.brightness)
+        return min(side, key=lambda k: (abs(k.brightness - target), abs(k.brightness - home.brightness)))
     target = lo + (valence + 1.0) / 2.0 * (hi - lo)
     return min(candidates, key=lambda k: (abs(k.brightness - target), k != home))
 
@@ -59,8 +79,12 @@ def affect_to_state(
     tempo_default: float | None = None,
     meter: Meter = Meter(4, 4),
     theme: str | None = None,
+    home_valence: float | None = None,
 ) -> MusicalState:
-    """Map (valence, arousal, intensity) to a :class:`MusicalState` inside the spec's palette."""
+    """Map (valence, arousal, intensity) to a :class:`MusicalState` inside the spec's palette.
+
+    ``home_valence`` is the spec's own mood: near it the home key holds (see :func:`choose_key`).
+    """
     a = affect.clamped()
     v01 = (a.valence + 1.0) / 2.0
     tmin, tmax = tempo_range
@@ -73,10 +97,10 @@ def affect_to_state(
     dynamics = clamp(0.25 + 0.7 * (0.45 * a.arousal + 0.55 * a.intensity))
     tension = clamp(0.55 * a.intensity + 0.45 * (1.0 - v01) * (0.4 + 0.6 * a.arousal))
     register = clamp(0.8 * (v01 - 0.5) + 0.5 * (a.arousal - 0.5), -1.0, 1.0)
-    key = choose_key(a.valence, home, allowed or [])
+    key = choose_key(a.valence, home, allowed or [], home_valence)
     return MusicalState(
         key=key, tempo=round(tempo, 2), meter=meter, density=density, tension=tension,
-        register=register, dynamics=dynamics, intensity=a.intensity, theme=theme,
+        register=register, dynamics=dynamics, intensity=a.intensity, theme=theme, valence=a.valence,
     )
 
 

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from segue.compose import melody as mel
-from segue.compose.harmony import ChordSlot, harmonic_rhythm, plan_bridge, plan_phrase
+from segue.compose.form import FormSlot, form_slot
+from segue.compose.harmony import POLICIES, ChordSlot, allowed_pitch_classes, harmonic_rhythm, plan_bridge, plan_phrase
 from segue.compose.parts import (
     BarContext, melody_notes, write_bass, write_counter, write_drone, write_ostinato, write_pad, write_percussion,
 )
 from segue.compose.random import rng_for
-from segue.compose.state import MusicalState
+from segue.compose.state import MusicalState, clamp
 from segue.music import Chord, Key, Meter, Note
 
 ROLES = ("melody", "counter", "harmony", "bass", "percussion", "ostinato", "drone")
@@ -79,6 +80,10 @@ class BarMusic:
     phrase_kind: str
     cut: int | None = None
     """Tick where this bar's deck was faded out by a transition (exports stop its notes there)."""
+    policy: str = "none"
+    """The spec's tonal policy (``palette.chromatic``) the bar was written under and is checked against."""
+    section: str = ""
+    """The form section this bar belongs to (A, A', B, C …; empty for a bridge)."""
 
     @property
     def length(self) -> int:
@@ -103,6 +108,28 @@ class _Phrase:
     length: int = 4
     split_at: list[float] = field(default_factory=list)
     fresh: dict[str, mel.Motif] = field(default_factory=dict)
+    form: FormSlot | None = None
+    material: str = ""
+    """Id under which this phrase's music is remembered (empty: never recalled, e.g. a bridge)."""
+    bar_material: list[tuple[str, int]] = field(default_factory=list)
+    """Per bar: (material, bar in it) whose first statement this bar repeats or is."""
+    theme_shift: int | None = None
+    """Octave placement (in scale degrees) chosen once per phrase so a stated theme keeps its contour."""
+
+
+@dataclass(slots=True)
+class _Material:
+    """A phrase as first composed, to be recalled: its plan, and per bar the melody and the layers' memory."""
+
+    key: Key
+    length: int
+    slots: list[ChordSlot]
+    recipes: list[str]
+    cadence: str
+    seq_step: int
+    ostinato_pattern: int
+    split_at: list[float]
+    bar_material: list[tuple[str, int]] = field(default_factory=list)
 
 
 def theme_to_bars(theme: list[Note], home: Key, meter: Meter) -> list[mel.Motif]:
@@ -149,9 +176,14 @@ class Composer:
         start_bar: int = 0,
         start_tick: int = 0,
         guard: Callable[[list[Note]], object] | None = None,
+        policy: str = "harmonic",
     ) -> None:
         if not parts:
             raise ValueError("an arrangement needs at least one layer")
+        if policy not in POLICIES:
+            raise ValueError(f"unknown chromatic policy {policy!r}; known: {', '.join(POLICIES)}")
+        self.policy = policy
+        """The spec's tonal policy (``palette.chromatic``): none, harmonic or free."""
         self.parts = parts
         self.style = style
         self.seed = int(seed)
@@ -179,6 +211,11 @@ class Composer:
         self.ending_at: int | None = None
         """Index of the piece's last bar, if known: the last phrase is shortened to cadence there."""
         self._memory: dict[str, dict] = {p.name: {} for p in parts}
+        self._materials: dict[str, _Material] = {}
+        self._bar_store: dict[tuple[str, int], tuple[dict[str, dict], mel.Motif | None]] = {}
+        """Per (material, bar): the layers' memory before the bar's first statement and its melody, so a
+        recalled bar is written from the same starting point and sings the same line."""
+        self._prev_state: MusicalState | None = None
         self._prev_degree: int | None = None
         self._self_theme: list[mel.Motif] = []
         # the melody's ambitus (its range in scale steps) is a property of the piece, like a tune's:
@@ -237,10 +274,17 @@ class Composer:
     # ------------------------------------------------------------------ planning
     def _theme_bars(self, state: MusicalState) -> list[mel.Motif]:
         if state.theme and state.theme in self.themes:
-            return self.themes[state.theme]
-        if self.themes:
-            return next(iter(self.themes.values()))
-        return self._self_theme
+            bars = self.themes[state.theme]
+        elif self.themes:
+            bars = next(iter(self.themes.values()))
+        else:
+            return self._self_theme
+        if state.key == self.home_key:
+            return bars
+        # the theme's degrees belong to the home key: in another key it keeps its height, not its index
+        tonic = self.home_key.pitch_of_degree(35)
+        shift = next(state.key.degree_of(p) for p in range(tonic, tonic - 12, -1) if state.key.contains(p)) - 35
+        return [mel.sequence(b, shift) for b in bars]
 
     def _lead_for(self, state: MusicalState) -> str | None:
         name = state.theme or (next(iter(self.themes)) if self.themes else None)
@@ -258,13 +302,54 @@ class Composer:
             if remaining <= self.phrase_bars + 1:
                 # the piece ends inside this phrase (a lone bar left over joins it): close with a full cadence
                 length, final_phrase = max(remaining, 1), True
-        rng = rng_for(self.seed, index, "phrase", "plan")
-        kind = PHRASE_KINDS[index % len(PHRASE_KINDS)]
-        theme = self._theme_bars(state)
-        if not theme and kind in ("statement", "restatement", "development"):
-            kind = "contrast" if index % 2 == 0 else kind
+        form = form_slot(index)
         key = state.key
         cadence = "authentic" if index % 2 == 1 or length >= 8 or final_phrase else "half"
+        mat = self._materials.get(form.material)
+        if mat is not None and mat.key == key and mat.length == length and mat.cadence == cadence:
+            # a return: the same chords, melody and accompaniment as the first statement
+            return _Phrase(index, key, form.kind, mat.slots, mat.recipes, cadence, mat.seq_step, mat.ostinato_pattern,
+                           start_bar=self.bar_index, length=length, split_at=mat.split_at, form=form,
+                           material=form.material, bar_material=list(mat.bar_material))
+        rng = rng_for(self.seed, "deck", self.start_bar, form.material, "plan")
+        kind = form.kind
+        theme = self._theme_bars(state)
+        if not theme and kind in ("statement", "restatement", "development"):
+            kind = "contrast" if form.section.startswith("B") else kind
+        recipes = self._recipes(rng, kind, index, length)
+        # a consequent opens like its antecedent: the first half of the shared material, note for note
+        src = self._materials.get(form.shares) if form.shares else None
+        share = length // 2 if src is not None and src.key == key and src.length == length else 0
+        offsets, split_at = harmonic_rhythm(rng, self.meter, length)
+        if share:
+            recipes = src.recipes[:share] + recipes[share:]
+            split_at = src.split_at[:share] + split_at[share:]
+        strong_pcs, protected = self._theme_constraints(theme, recipes, offsets, key)
+        own = length - share
+        prev_degree = [sl for sl in src.slots if sl.bar < share][-1].chord.degree if share else self._prev_degree
+        slots = plan_phrase(
+            rng, self.style.harmony, key, self.meter, own, offsets=offsets[share:],
+            tension=state.tension, cadence=cadence, prev_degree=prev_degree,
+            theme_strong_pcs={(b - share, o): v for (b, o), v in strong_pcs.items() if b >= share},
+            policy=self.policy, valence=state.valence,
+            protected={(b - share, o): v for (b, o), v in protected.items() if b >= share},
+        )
+        slots = [ChordSlot(bar=sl.bar + share, offset=sl.offset, chord=sl.chord, seventh=sl.seventh) for sl in slots]
+        if share:
+            slots = [sl for sl in src.slots if sl.bar < share] + slots
+        self._prev_degree = slots[-1].chord.degree
+        seq_step = src.seq_step if share else int(rng.choice([-2, -1, 1, 2]))
+        pattern = src.ostinato_pattern if share else int(rng.integers(64))
+        bar_material = [(form.shares, b) if b < share else (form.material, b) for b in range(length)]
+        # composed afresh: whatever was remembered under this name is replaced
+        self._bar_store = {k: v for k, v in self._bar_store.items() if k[0] != form.material}
+        self._materials[form.material] = _Material(key, length, slots, recipes, cadence, seq_step, pattern,
+                                                   list(split_at), bar_material)
+        return _Phrase(index, key, kind, slots, recipes, cadence, seq_step, pattern, start_bar=self.bar_index,
+                       length=length, split_at=split_at, form=form, material=form.material, bar_material=bar_material)
+
+    def _recipes(self, rng: np.random.Generator, kind: str, index: int, length: int) -> list[str]:
+        """The melodic recipe of each bar of a phrase (theme statement, sequence, fresh idea, cadence …)."""
         recipes = list(_RECIPES[kind])
         # the classical sentence: a basic idea and its repetition — literal as often as sequenced,
         # as in folk tunes, where whole bars come back note for note
@@ -278,9 +363,14 @@ class Composer:
         elif length != 4:
             body = recipes[:-1] * (length // 3 + 1)
             recipes = body[: length - 1] + ["C"]
-        # chords that fit the theme's strong beats where the theme is stated verbatim
-        offsets, split_at = harmonic_rhythm(rng, self.meter, length)
+        return recipes
+
+    def _theme_constraints(self, theme: list[mel.Motif], recipes: list[str], offsets: list[list[int]],
+                           key: Key) -> tuple[dict[tuple[int, int], set[int]], dict[tuple[int, int], set[int]]]:
+        """Per chord slot: the theme's strong-beat pitch classes (chords should hold them) and every
+        scale degree the verbatim theme sings there (no colour chord may alter them)."""
         strong_pcs: dict[tuple[int, int], set[int]] = {}
+        protected: dict[tuple[int, int], set[int]] = {}
         tpb = self.meter.ticks_per_beat
         strong = {b * tpb for b in self.meter.strong_beats}
         for b, r in enumerate(recipes):
@@ -288,17 +378,11 @@ class Composer:
                 tb = int(r[1]) if len(r) > 1 and r[1].isdigit() else 0
                 if tb < len(theme):
                     for n in theme[tb]:
+                        off = max(o for o in offsets[b] if o <= n.onset)
+                        protected.setdefault((b, off), set()).add(n.degree % 7)
                         if n.onset in strong or n.duration >= 2 * tpb:
-                            off = max(o for o in offsets[b] if o <= n.onset)
                             strong_pcs.setdefault((b, off), set()).add(key.pitch_of_degree(n.degree) % 12)
-        slots = plan_phrase(
-            rng, self.style.harmony, key, self.meter, length, offsets=offsets,
-            tension=state.tension, cadence=cadence, prev_degree=self._prev_degree, theme_strong_pcs=strong_pcs,
-        )
-        self._prev_degree = slots[-1].chord.degree
-        seq_step = int(rng.choice([-2, -1, 1, 2]))
-        return _Phrase(index, key, kind, slots, recipes, cadence, seq_step, int(rng.integers(64)),
-                       start_bar=self.bar_index, length=length, split_at=split_at)
+        return strong_pcs, protected
 
     def _plan_bridge(self, state: MusicalState) -> _Phrase:
         from_key, bars = self._bridge
@@ -319,13 +403,28 @@ class Composer:
         ph = self._phrase
         bip = self.bar_index - ph.start_bar
         key = ph.key
+        steady = self._prev_state is None or (abs(state.intensity - self._prev_state.intensity) < 1e-3
+                                              and abs(state.density - self._prev_state.density) < 1e-3)
+        self._prev_state = state
+        played = self._shaped(state, ph) if steady else state
         chords = tuple((s.offset, s.chord) for s in ph.slots if s.bar == bip)
-        if len(chords) > 1 and ph.split_at and state.density < ph.split_at[bip]:
+        if len(chords) > 1 and ph.split_at and played.density < ph.split_at[bip]:
             chords = chords[:1]  # calm bars hold one chord; the second sounds once the music is busy enough
+        variant = ph.form.variant if ph.form is not None else 0
+        bar_mat = ph.bar_material[bip] if ph.bar_material else None
         ctx = BarContext(
             seed=self.seed, index=self.bar_index, bar_in_phrase=bip, phrase_bars=ph.length,
-            start=self.tick, meter=self.meter, key=key, chords=chords, state=state,
+            start=self.tick, meter=self.meter, key=key, chords=chords, state=played,
+            material=(self.start_bar, *bar_mat, variant) if bar_mat else None,
+            phrase_material=(self.start_bar, ph.bar_material[0][0], variant) if bar_mat else None,
+            variant=variant,
         )
+        stored = self._bar_store.get(bar_mat) if bar_mat else None
+        if stored is not None:
+            # a recalled bar starts from the same memory as its first statement: the same voicings follow
+            self._memory = {name: dict(mem) for name, mem in stored[0].items()}
+        elif bar_mat is not None:
+            self._bar_store[bar_mat] = ({name: dict(mem) for name, mem in self._memory.items()}, None)
         notes: dict[str, list[Note]] = {}
         lead = self._lead_for(state)
         active = self.active_layers(state)
@@ -336,16 +435,18 @@ class Composer:
             if part.name not in active:
                 notes[part.name] = []
                 continue
-            d = max(0.0, min(1.0, state.density * part.density))
-            if part.enter > 0 and state.layers is None:
+            d = max(0.0, min(1.0, played.density * part.density))
+            if part.enter > 0 and state.intensity < part.enter + 0.3:
                 # a layer that has just entered plays sparsely and grows with intensity, so a build
-                # adds notes a few at a time instead of a whole layer at once
-                d *= min(1.0, 0.2 + (state.intensity - part.enter) / 0.3)
+                # adds notes a few at a time instead of a whole layer at once (a state that lists a
+                # layer below its threshold gets it at its sparsest)
+                d *= max(0.2, min(1.0, 0.2 + (state.intensity - part.enter) / 0.3))
             mem = self._memory[part.name]
             if part.role == "percussion" or part.is_drums:
-                out = write_percussion(ctx, part.name, d * state.percussion * (0.5 + 0.5 * state.intensity) + 0.15 * state.intensity)
+                out = write_percussion(ctx, part.name, d * played.percussion * (0.5 + 0.5 * state.intensity) + 0.15 * state.intensity)
             elif part.role == "melody" or part.name == lead:  # a theme makes its layer the lead
-                out = self._write_melody(ctx, part, d, mem, ph, state)
+                recalled = stored[1] if stored is not None and part.name == lead else None
+                out = self._write_melody(ctx, part, d, mem, ph, played, recalled)
                 if part.name == lead or not melody_line:
                     melody_line = out
             elif part.role == "counter":
@@ -361,15 +462,58 @@ class Composer:
             else:  # validated earlier; defensive
                 raise ValueError(f"unknown role {part.role!r} for layer {part.name!r}")
             notes[part.name] = out
-        self._limit_growth(notes, lead)
+        self._foreground(notes, lead)
+        if not steady or (ph.form is not None and ph.form.energy > 0):
+            self._limit_growth(notes, lead)
+        else:
+            self._prev_texture = sum(len(v) for v in notes.values())
         bar = BarMusic(
             index=self.bar_index, start=self.tick, meter=self.meter, tempo=state.tempo, key=key, chords=chords,
             notes=notes, state=state, phrase_index=ph.index, bar_in_phrase=bip, phrase_kind=ph.kind,
+            policy=self.policy, section=ph.form.section if ph.form is not None else "",
         )
         check_bar(bar, self.parts)
         self.bar_index += 1
         self.tick += self.meter.ticks_per_bar
         return bar
+
+    def _shaped(self, state: MusicalState, ph: _Phrase) -> MusicalState:
+        """The section's arc on top of the controls: the peak section denser, higher and louder, the
+        release thinner. Only while the game holds still — when a control moves, its build is the arc."""
+        energy = ph.form.energy if ph.form is not None else 0.0
+        if not energy:
+            return state
+        return state.with_(
+            density=clamp(state.density * (1.0 + 0.35 * energy) + 0.05 * energy),
+            register=clamp(state.register + 0.25 * energy, -1.0, 1.0),
+            dynamics=clamp(state.dynamics + 0.08 * energy),
+        )
+
+    def _foreground(self, notes: dict[str, list[Note]], lead: str | None) -> None:
+        """Keep the melody on top: an accompanying note above a melody note it sounds with moves down an
+        octave (a chord tone stays a chord tone) or, where the layer's range will not allow it, is left out."""
+        tops = [p.name for p in self.parts if (p.role == "melody" or p.name == lead) and notes.get(p.name)]
+        line = sorted(n for name in tops for n in notes[name])
+        if not line:
+            return
+        by_name = {p.name: p for p in self.parts}
+        for name, layer_notes in notes.items():
+            part = by_name[name]
+            if name in tops or part.is_drums or part.role == "percussion" or not layer_notes:
+                continue
+            out = []
+            for n in layer_notes:
+                under = [m.pitch for m in line if n.start <= m.start < n.end or m.start <= n.start < m.end]
+                if not under or n.pitch <= min(under):
+                    out.append(n)
+                    continue
+                p = n.pitch
+                while p > min(under) and p - 12 >= part.low:
+                    p -= 12
+                if p <= min(under):
+                    out.append(Note(n.start, p, n.duration, n.velocity))
+            seen: set[tuple[int, int]] = set()
+            notes[name] = [n for n in out if not ((n.start, n.pitch) in seen or seen.add((n.start, n.pitch)))]
 
     def _limit_growth(self, notes: dict[str, list[Note]], lead: str | None) -> None:
         """Let the accompaniment thicken by at most a few notes a bar (orchestration builds, it does not jump).
@@ -403,14 +547,32 @@ class Composer:
         self._prev_texture = sum(len(v) for v in notes.values())
 
     def active_layers(self, state: MusicalState) -> set[str]:
-        """Layers that play: those the state allows (all if it names none) whose ``enter`` intensity is reached."""
+        """Layers that play.
+
+        With no layer list (a mood, a parameter build) a layer plays once intensity reaches its
+        ``enter``. A state that lists layers gets every one of them — a listed horn section that
+        never sounds would be a broken promise — the ones below their threshold at their sparsest.
+        Wherever three or more pitched layers play, the bass plays too (even where a state's list
+        leaves it out): a texture that thick without a foundation sounds unfinished.
+        """
         allowed = state.layers
-        return {p.name for p in self.parts
-                if (allowed is None or p.name in allowed) and p.enter <= state.intensity + 1e-9}
+        if allowed is not None:
+            active = {p.name for p in self.parts if p.name in allowed}
+        else:
+            active = {p.name for p in self.parts if p.enter <= state.intensity + 1e-9}
+        pitched = [p for p in self.parts if p.name in active and not p.is_drums and p.role != "percussion"]
+        if len(pitched) >= 3 and not any(p.role == "bass" for p in pitched):
+            bass = next((p for p in sorted(self.parts, key=lambda p: p.enter) if p.role == "bass"), None)
+            if bass is not None:
+                active.add(bass.name)
+        return active
 
     def _write_melody(self, ctx: BarContext, part: Part, density: float, mem: dict, ph: _Phrase,
-                      state: MusicalState) -> list[Note]:
+                      state: MusicalState, recalled: mel.Motif | None = None) -> list[Note]:
         key = ctx.key
+        if recalled is not None:
+            # a return sings the line of its first statement (already checked by the guard then)
+            return self._sung(ctx, recalled, key, mem, ph)
         bounds = mel.degree_bounds(key, part.low, part.high)
         lo, hi = bounds
         theme = self._theme_bars(state)
@@ -464,6 +626,7 @@ class Composer:
             if tag not in ph.fresh:
                 def make(r_: np.random.Generator) -> mel.Motif:
                     r = mel.rhythm_bar(r_, self.style.rhythm, self.meter, density, articulation=articulation)
+                    r = mel.syncopate(r_, r, self.meter, 0.08 + 0.3 * density)
                     return mel.pitch_line(
                         r_, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
                         bounds=bounds, center=centre, tension=state.tension, spread=spread,
@@ -511,25 +674,36 @@ class Composer:
         if not verbatim and not recipe.startswith("C"):
             motif = mel.fit_density(rng, motif, self.meter, density)
             motif = mel.snap_to_chords(motif, chord_at, self.meter, bounds)
-        motif = _place_near(motif, last, centre, bounds)
+        if verbatim:
+            # the theme keeps its contour: one octave placement for the whole phrase, not one per bar
+            if ph.theme_shift is None or any(not lo <= n.degree + ph.theme_shift <= hi for n in motif):
+                ph.theme_shift = _placement(motif, last, centre, bounds)
+            motif = mel.clamp_to_bounds(mel.sequence(motif, ph.theme_shift), bounds)
+        else:
+            motif = _place_near(motif, last, centre, bounds)
         if not self.themes and len(self._self_theme) < 2 and ph.index == 0 and not recipe.startswith("C"):
             # with no theme in the spec, the opening bars become the piece's own theme to develop later
             # (absolute diatonic indices carry over between keys: index 35 is the tonic of octave 4 in any key)
             self._self_theme.append(list(motif))
+        return self._sung(ctx, motif, key, mem, ph)
+
+    def _sung(self, ctx: BarContext, motif: mel.Motif, key: Key, mem: dict, ph: _Phrase) -> list[Note]:
+        """Remember a bar of melody (for the line's continuation and for a later return) and voice it."""
         if motif:
             mem["steps"] = [b.degree - a.degree for a, b in zip(motif, motif[1:])][-2:]
             mem["degree"] = motif[-1].degree
+        bar_mat = ph.bar_material[ctx.bar_in_phrase] if ph.bar_material else None
+        if bar_mat is not None and bar_mat in self._bar_store and self._bar_store[bar_mat][1] is None:
+            self._bar_store[bar_mat] = (self._bar_store[bar_mat][0], list(motif))
         notes = melody_notes(ctx, motif, key)
         self._phrase_melody.extend(notes)
         return notes
 
 
-def _place_near(motif: mel.Motif, last: int, centre: int, bounds: tuple[int, int]) -> mel.Motif:
-    """Octave placement of recalled material: close to the previous note and the register centre, inside the range."""
-    if not motif:
-        return motif
+def _placement(motif: mel.Motif, last: int, centre: int, bounds: tuple[int, int]) -> int:
+    """The octave shift (in scale degrees) that puts a motif near the previous note and the register centre."""
     lo, hi = bounds
-    best = None
+    best: tuple[float, int] | None = None
     for shift in (-21, -14, -7, 0, 7, 14, 21):
         degs = [n.degree + shift for n in motif]
         out_of_range = sum(1 for d in degs if d < lo or d > hi)
@@ -537,21 +711,40 @@ def _place_near(motif: mel.Motif, last: int, centre: int, bounds: tuple[int, int
         cost = out_of_range * 10 + abs(degs[0] - last) * 0.6 + abs(mean - centre) * 0.5
         if best is None or cost < best[0]:
             best = (cost, shift)
-    shifted = mel.sequence(motif, best[1]) if best[1] else motif
+    return best[1] if best else 0
+
+
+def _place_near(motif: mel.Motif, last: int, centre: int, bounds: tuple[int, int]) -> mel.Motif:
+    """Octave placement of recalled material: close to the previous note and the register centre, inside the range."""
+    if not motif:
+        return motif
+    shift = _placement(motif, last, centre, bounds)
+    shifted = mel.sequence(motif, shift) if shift else motif
     return mel.clamp_to_bounds(shifted, bounds)
 
 
 def check_bar(bar: BarMusic, parts: list[Part]) -> None:
-    """Re-verify the hard rules on a composed bar (key and range for pitched layers)."""
+    """Re-verify the hard rules on a composed bar: range for pitched layers, and the tonal policy.
+
+    Policy ``none``: every pitched note is in the bar's key. ``harmonic``: in the key or a tone of
+    the chord sounding at the note's onset (an applied, borrowed or chromatic chord). ``free``:
+    ranges only.
+    """
     by_name = {p.name: p for p in parts}
-    pcs = bar.key.pitch_classes
+    chords = sorted(bar.chords, key=lambda c: c[0])
     for name, notes in bar.notes.items():
         part = by_name[name]
         if part.is_drums or part.role == "percussion":
             continue
         for n in notes:
-            if n.pitch % 12 not in pcs:
-                raise RuleViolation(f"bar {bar.index + 1} layer {name}: pitch {n.pitch} not in {bar.key}")
+            if chords:
+                chord = [ch for off, ch in chords if off <= n.start - bar.start or off == chords[0][0]][-1]
+                allowed = allowed_pitch_classes(bar.key, chord, bar.policy)
+            else:
+                allowed = None if bar.policy == "free" else bar.key.pitch_classes
+            if allowed is not None and n.pitch % 12 not in allowed:
+                raise RuleViolation(f"bar {bar.index + 1} layer {name}: pitch {n.pitch} not in {bar.key} "
+                                    f"(policy {bar.policy})")
             if not part.low <= n.pitch <= part.high:
                 raise RuleViolation(f"bar {bar.index + 1} layer {name}: pitch {n.pitch} outside {part.low}..{part.high}")
             if n.start < bar.start or n.start >= bar.end:

@@ -101,6 +101,27 @@ def rhythm_bar(
     return out
 
 
+def syncopate(rng: np.random.Generator, rhythm: list[tuple[int, int]], meter: Meter, amount: float) -> list[tuple[int, int]]:
+    """Anticipations: a note due on a beat arrives half a beat early and is held through the beat.
+
+    Why: syncopation is what makes a line groove rather than march (real game melodies syncopate
+    about one note in ten, chorales almost never); ``amount`` is the chance per eligible note, so
+    style and arousal decide how much. The bar's downbeat is never moved (the metre must stay clear).
+    """
+    tpb = meter.ticks_per_beat
+    early = tpb // 3 if meter.compound else tpb // 2
+    out = list(rhythm)
+    for i in range(1, len(out)):
+        on, dur = out[i]
+        prev_on, prev_dur = out[i - 1]
+        new_on = on - early
+        if on % tpb or new_on <= prev_on or rng.random() >= amount:
+            continue
+        out[i - 1] = (prev_on, max(min(prev_dur, new_on - prev_on), 30))
+        out[i] = (new_on, dur + early)
+    return out
+
+
 def pitch_line(
     rng: np.random.Generator,
     melody: object,

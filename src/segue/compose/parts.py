@@ -31,6 +31,13 @@ class BarContext:
     key: Key
     chords: tuple[tuple[int, Chord], ...]  # (offset in bar, chord)
     state: MusicalState
+    material: tuple[object, ...] | None = None
+    """Seed of this bar's material (section, bar in it, variant): a recalled bar draws the same
+    numbers as its first statement, so a return is note for note. None: seeded by bar index."""
+    phrase_material: tuple[object, ...] | None = None
+    """Seed shared by the whole phrase (a groove or figure holds for the phrase)."""
+    variant: int = 0
+    """Orchestration variant of the section (0 = as first composed)."""
 
     @property
     def length(self) -> int:
@@ -44,11 +51,32 @@ class BarContext:
         return ChordLookup(list(self.chords))
 
     def rng(self, layer: str, purpose: str) -> np.random.Generator:
+        if self.material is not None:
+            return rng_for(self.seed, "bar", *self.material, layer, purpose)
         return rng_for(self.seed, self.index, layer, purpose)
 
     def phrase_rng(self, layer: str, purpose: str) -> np.random.Generator:
         """Seeded by the phrase, not the bar: a layer's groove holds for the whole phrase."""
+        if self.phrase_material is not None:
+            return rng_for(self.seed, "phrase", *self.phrase_material, layer, purpose)
         return rng_for(self.seed, "phrase", self.index - self.bar_in_phrase, layer, purpose)
+
+    def local_pcs(self, offset: int) -> frozenset[int]:
+        """The scale as heard at ``offset``: the key with the sounding chord's alterations (F♯ under V/V)."""
+        alt = self.chord_at()(offset).alterations(self.key)
+        return frozenset(alt.get(d, self.key.scale_pc(d)) for d in range(7))
+
+    def realise(self, degree: int, offset: int) -> int:
+        """MIDI pitch of absolute scale degree ``degree`` at ``offset``, altered by the sounding chord."""
+        base = self.key.pitch_of_degree(degree)
+        alt = self.chord_at()(offset).alterations(self.key).get(degree % 7)
+        if alt is None:
+            return base
+        return base + ((alt - base) % 12 + 6) % 12 - 6
+
+    def local_pitches(self, low: int, high: int, offset: int) -> list[int]:
+        pcs = self.local_pcs(offset)
+        return [p for p in range(max(low, 0), min(high, 127) + 1) if p % 12 in pcs]
 
 
 def velocity(state: MusicalState, accent: float = 0.0, base: float = 0.0) -> int:
@@ -124,13 +152,13 @@ def write_bass(ctx: BarContext, layer: str, low: int, high: int, density: float)
         ch = chord_at(on)
         root = place_pc(ch.root, low, high, centre)
         if on in fixed:
-            pitch = root
+            pitch = place_pc(ch.bass_pc, low, high, centre)  # an inverted chord puts its third in the bass
         else:
             c = choices[i]
             last_before_change = (i + 1 < len(onsets) and onsets[i + 1] in fixed) or i + 1 == len(onsets)
             if last_before_change and d > 0.5 and i + 1 < len(onsets):
-                next_root = place_pc(chord_at(onsets[i + 1]).root, low, high, centre)
-                step_pcs = sorted(ctx.key.pitches_in_range(next_root - 2, next_root + 2), key=lambda p: (abs(p - next_root), p))
+                next_root = place_pc(chord_at(onsets[i + 1]).bass_pc, low, high, centre)
+                step_pcs = sorted(ctx.local_pitches(next_root - 2, next_root + 2, on), key=lambda p: (abs(p - next_root), p))
                 approach = [p for p in step_pcs if p != next_root and low <= p <= high]
                 pitch = approach[0] if approach else root
             elif c < 0.45:
@@ -209,7 +237,7 @@ def write_counter(ctx: BarContext, layer: str, low: int, high: int, density: flo
     notes: list[Note] = []
     for on, dur in _legato(onsets, ctx.length, 0.95):
         ch = chord_at(on)
-        cands = [p for p in key.pitches_in_range(low, high)]
+        cands = ctx.local_pitches(low, high, on)
         if on in fixed or on % ctx.meter.ticks_per_beat == 0:
             cts = [p for p in cands if p % 12 in ch.pcs]
             cands = cts or cands
@@ -253,7 +281,7 @@ def write_ostinato(ctx: BarContext, layer: str, low: int, high: int, density: fl
                                             (0.6, 1.0), (0.6, 1.0)).items()})
     onsets = [o for o in grid if pr[o] < density]
     chord_at = ctx.chord_at()
-    figure = _ARPEGGIOS[pattern % len(_ARPEGGIOS)]
+    figure = _ARPEGGIOS[(pattern + 2 * ctx.variant) % len(_ARPEGGIOS)]  # a re-orchestrated return changes the figure
     centre = low + (high - low) * (0.4 + 0.2 * ctx.state.register)
     notes = []
     for i, (on, dur) in enumerate(_legato(onsets, ctx.length, 0.7)):
@@ -354,7 +382,7 @@ def melody_notes(ctx: BarContext, motif: list[MotifNote], key: Key, accent_arch:
         dur = min(n.duration, ctx.length - n.onset)
         if dur <= 0:
             continue
-        out.append(Note(ctx.start + n.onset, key.pitch_of_degree(n.degree), dur, velocity(ctx.state, accent + arch, base=2)))
+        out.append(Note(ctx.start + n.onset, ctx.realise(n.degree, n.onset), dur, velocity(ctx.state, accent + arch, base=2)))
     return out
 
 

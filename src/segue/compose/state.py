@@ -29,6 +29,7 @@ class MusicalState:
     register -1..1  shift of melodic register down/up within each layer's range
     dynamics  0..1  loudness (MIDI velocity) of the whole arrangement
     intensity 0..1  the vertical-layering control: layers enter when it reaches their ``enter`` threshold
+    valence  -1..1  negative ↔ positive: harmonic colour (chromaticism, dissonance) beyond the key
     """
 
     key: Key
@@ -45,6 +46,9 @@ class MusicalState:
     percussion: float = 1.0
     """Scale on percussion activity (0 silences drums without touching the rest)."""
     layer_gain_db: tuple[tuple[str, float], ...] = field(default=())
+    valence: float = 0.0
+    """-1..1, the affect's valence: colours the harmony (dark chromatic chords for negative valence
+    with tension, brighter applied chords for positive), beyond the choice of key."""
 
     def with_(self, **changes: object) -> "MusicalState":
         return replace(self, **changes)

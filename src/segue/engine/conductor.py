@@ -120,6 +120,7 @@ class Conductor:
             self.parts, self.style, seed=self.seed, home_key=self.home_key, meter=self.meter,
             phrase_bars=int(self.spec.palette.phrase_bars), themes=self.themes, theme_layer=self.theme_layer,
             start_bar=start_bar, start_tick=start_tick, guard=self.guard,
+            policy=str(getattr(self.spec.palette, "chromatic", "harmonic")),
         )
         if bridge_bars:
             comp.bridge(bridge_from, bridge_bars)
@@ -176,7 +177,8 @@ class Conductor:
         st = self._state_spec(name)
         theme = getattr(st, "theme", None)
         common = dict(home=self.home_key, allowed=self.allowed_keys, tempo_range=self.tempo_range,
-                      tempo_default=self.tempo_default, meter=self.meter, theme=theme)
+                      tempo_default=self.tempo_default, meter=self.meter, theme=theme,
+                      home_valence=float(self.spec.mood.valence))
         if self.affect_override is not None:
             return musical_state(base=self.affect_override, values={}, mappings=[], **common)
         mood = getattr(st, "mood", None) or self.spec.mood

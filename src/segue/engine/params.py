@@ -103,6 +103,7 @@ def musical_state(
     state_tempo: float | None = None,
     theme: str | None = None,
     layers: frozenset[str] | None = None,
+    home_valence: float | None = None,
 ) -> tuple[MusicalState, dict[str, float]]:
     """The musical state for the current parameter values; also returns per-layer gain offsets (dB).
 
@@ -132,7 +133,7 @@ def musical_state(
             affect[t] = sum(ys) / len(ys)
     aff = Affect(**affect).clamped()
     st = affect_to_state(aff, home=home, allowed=allowed, tempo_range=tempo_range, tempo_default=tempo_default,
-                         meter=meter, theme=theme)
+                         meter=meter, theme=theme, home_valence=home_valence)
     changes: dict[str, object] = {}
     if state_key is not None:
         changes["key"] = state_key

@@ -14,7 +14,8 @@ from pathlib import Path
 import mido
 
 from segue.engine.performance import Performance
-from segue.music import PPQ, Key
+from segue.music import PPQ, Chord, Key
+from segue.music.pitch import PITCH_CLASS_NAMES, pitch_class
 
 _MAJOR_NAMES = {0: "C", 7: "G", 2: "D", 9: "A", 4: "E", 11: "B", 6: "F#", 1: "Db", 5: "F", 10: "Bb", 3: "Eb", 8: "Ab"}
 _RELATIVE_MINOR = {"C": "Am", "G": "Em", "D": "Bm", "A": "F#m", "E": "C#m", "B": "G#m", "F#": "D#m", "Db": "Bbm",
@@ -43,6 +44,21 @@ def channels_for(parts: list) -> dict[str, int]:
     return out
 
 
+def chord_marker(chord: Chord) -> str:
+    """``"chord: D7 = D F# A C"``: the chord symbol and its pitch classes (see :func:`parse_chord_marker`)."""
+    return f"chord: {chord.name()} = " + " ".join(PITCH_CLASS_NAMES[pc] for pc in chord.tones)
+
+
+def parse_chord_marker(text: str) -> frozenset[int] | None:
+    """Pitch classes of a chord marker written by :func:`chord_marker`, or None for any other text."""
+    if not text.startswith("chord: ") or " = " not in text:
+        return None
+    try:
+        return frozenset(pitch_class(name) for name in text.split(" = ", 1)[1].split())
+    except ValueError:
+        return None
+
+
 def track_from_events(events: list[tuple[int, int, mido.Message | mido.MetaMessage]], end_tick: int) -> mido.MidiTrack:
     """Absolute-time events → delta-time track; at equal ticks the sort key orders offs before ons."""
     track = mido.MidiTrack()
@@ -69,7 +85,13 @@ def build_midi(perf: Performance) -> mido.MidiFile:
         conductor.append((tick, 4, mido.MetaMessage("marker", text=f"key: {key.name()}")))
     for bar in perf.sounding_bars():
         if bar.bar_in_phrase == 0:
-            conductor.append((bar.start, 5, mido.MetaMessage("marker", text=f"phrase {bar.phrase_index + 1}: {bar.phrase_kind}")))
+            section = f" ({bar.section})" if bar.section else ""
+            conductor.append((bar.start, 5, mido.MetaMessage("marker", text=f"phrase {bar.phrase_index + 1}: {bar.phrase_kind}{section}")))
+        for off, chord in bar.chords:
+            # the harmony as a chord track (what a DAW shows as chord symbols), and what the tonal policy is
+            # checked against when the file is read back: "chord: D7 = D F# A C"
+            if bar.start + off < end and (bar.cut is None or bar.start + off < bar.cut):
+                conductor.append((bar.start + off, 5, mido.MetaMessage("marker", text=chord_marker(chord))))
     if perf.provenance:
         text = "segue:" + json.dumps(perf.provenance, sort_keys=True, separators=(",", ":"))
         conductor.append((0, 6, mido.MetaMessage("text", text=text)))

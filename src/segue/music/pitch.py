@@ -8,7 +8,7 @@ their semitone steps from the tonic, so a mode is data, not code, and constraint
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _LETTER = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -145,6 +145,22 @@ class Key:
         tones = [self.pitch_of_degree(d + k) % 12 for k in ((0, 2, 4, 6) if seventh else (0, 2, 4))]
         return Chord(root=tones[0], tones=tuple(tones), degree=d)
 
+    def chromatic_chord(self, degree: int, quality: str, shift: int = 0, label: str = "") -> "Chord":
+        """A chord whose root is scale degree ``degree`` moved by ``shift`` semitones, of any quality.
+
+        Why spell it by degree and not by pitch class: the chord's tones keep their letters (the
+        ♭VI of C major is A♭–C–E♭, not G♯–B♯–D♯), so a melody written in scale degrees knows
+        which of its degrees the chord alters (see :meth:`Chord.alterations`).
+        """
+        d = degree % 7
+        root = (self.pitch_of_degree(d) + shift) % 12
+        tones = tuple((root + i) % 12 for i in QUALITIES[quality])
+        return Chord(root=root, tones=tones, degree=d, label=label)
+
+    def scale_pc(self, degree: int) -> int:
+        """Pitch class of scale degree ``degree`` (any integer; only ``degree % 7`` matters)."""
+        return (self.tonic + self.steps[degree % 7]) % 12
+
     def name(self) -> str:
         return f"{PITCH_CLASS_NAMES[self.tonic]} {self.mode}"
 
@@ -155,17 +171,36 @@ class Key:
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII")
 
 
+QUALITIES: dict[str, tuple[int, ...]] = {
+    "maj": (0, 4, 7), "min": (0, 3, 7), "dim": (0, 3, 6), "aug": (0, 4, 8),
+    "dom7": (0, 4, 7, 10), "maj7": (0, 4, 7, 11), "min7": (0, 3, 7, 10), "hdim7": (0, 3, 6, 10),
+    "dim7": (0, 3, 6, 9),
+}
+"""Chord qualities as semitones above the root, stacked in thirds (tone k sits on letter root + 2k)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Chord:
-    """A chord as pitch classes (root first) plus the scale degree it stands on in its key."""
+    """A chord as pitch classes (root first, stacked in thirds) plus the scale degree its root's letter stands on.
+
+    ``label`` names a chord that is not the key's own triad in the musician's words (``"V/V"``,
+    ``"bVI"``, ``"V7"``, ``"viio7/V"``); ``bass`` is the pitch class in the bass when the chord is
+    inverted (``None``: root position).
+    """
 
     root: int
     tones: tuple[int, ...]
     degree: int = 0
+    label: str = ""
+    bass: int | None = None
 
     @property
     def pcs(self) -> frozenset[int]:
         return frozenset(self.tones)
+
+    @property
+    def bass_pc(self) -> int:
+        return self.root if self.bass is None else self.bass
 
     @property
     def quality(self) -> str:
@@ -175,7 +210,29 @@ class Chord:
             return "aug" if fifth == 8 else "maj"
         return "dim" if fifth == 6 else "min"
 
+    def letters(self) -> dict[int, int]:
+        """Scale degree (0..6) of each tone's letter → that tone's pitch class."""
+        return {(self.degree + 2 * k) % 7: pc for k, pc in enumerate(self.tones)}
+
+    def alterations(self, key: "Key") -> dict[int, int]:
+        """The scale degrees this chord alters in ``key`` (degree → the chord's pitch class for it).
+
+        Empty for a diatonic chord. While an applied or borrowed chord sounds, every line that
+        moves by scale degree takes these pitches, so a melody's F becomes F♯ under V/V instead
+        of grinding against it (the local scale of the chord, as a player would hear it).
+        """
+        return {d: pc for d, pc in self.letters().items() if key.scale_pc(d) != pc}
+
+    def is_chromatic(self, key: "Key") -> bool:
+        return not self.pcs <= key.pitch_classes
+
+    def inverted(self, bass_tone: int) -> "Chord":
+        """The same chord with its tone number ``bass_tone`` (0 root, 1 third, 2 fifth) in the bass."""
+        return replace(self, bass=None if bass_tone == 0 else self.tones[bass_tone % len(self.tones)])
+
     def roman(self) -> str:
+        if self.label:
+            return self.label
         r = ROMAN[self.degree]
         q = self.quality
         if q in ("min", "dim"):
@@ -184,7 +241,12 @@ class Chord:
 
     def name(self) -> str:
         suffix = {"maj": "", "min": "m", "dim": "dim", "aug": "aug"}[self.quality]
-        return PITCH_CLASS_NAMES[self.root] + suffix + ("7" if len(self.tones) > 3 else "")
+        if len(self.tones) > 3:
+            seventh = (self.tones[3] - self.root) % 12
+            suffix = {"maj": {10: "7", 11: "maj7"}, "min": {10: "m7"}, "dim": {10: "m7b5", 9: "dim7"}}.get(
+                self.quality, {}).get(seventh, suffix + "7")
+        text = PITCH_CLASS_NAMES[self.root] + suffix
+        return text if self.bass is None else f"{text}/{PITCH_CLASS_NAMES[self.bass]}"
 
     def __str__(self) -> str:
         return self.name()

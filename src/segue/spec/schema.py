@@ -138,6 +138,10 @@ class Palette(SpecModel):
     meter: MeterText = "4/4"
     phrase_bars: Literal[2, 4, 8] = 4
     scale_tolerance: float = Field(0.0, ge=0.0, le=0.2)
+    chromatic: Literal["none", "harmonic", "free"] = "harmonic"
+    """How chromatic the score may be, a hard policy checked on every note: ``none`` keeps every
+    pitched note in the key (strictly modal); ``harmonic`` (default) also allows the tones of the
+    sounding applied, borrowed or chromatic chord; ``free`` checks ranges only."""
 
     @field_validator("tempo", mode="before")
     @classmethod
