@@ -463,7 +463,8 @@ class Composer:
                 raise ValueError(f"unknown role {part.role!r} for layer {part.name!r}")
             notes[part.name] = out
         self._foreground(notes, lead)
-        if not steady or (ph.form is not None and ph.form.energy > 0):
+        if not steady:
+            # a build the game drives grows bar by bar; a new section of the composer's own form may change at once
             self._limit_growth(notes, lead)
         else:
             self._prev_texture = sum(len(v) for v in notes.values())
@@ -484,9 +485,10 @@ class Composer:
         if not energy:
             return state
         return state.with_(
-            density=clamp(state.density * (1.0 + 0.35 * energy) + 0.05 * energy),
+            density=clamp(state.density * (1.0 + 0.7 * energy) + 0.1 * energy),
             register=clamp(state.register + 0.25 * energy, -1.0, 1.0),
             dynamics=clamp(state.dynamics + 0.08 * energy),
+            percussion=clamp(state.percussion * (1.0 + 0.6 * min(energy, 0.0))),  # the release drops the drums back
         )
 
     def _foreground(self, notes: dict[str, list[Note]], lead: str | None) -> None:

@@ -280,6 +280,10 @@ def write_ostinato(ctx: BarContext, layer: str, low: int, high: int, density: fl
     pr.update({o: v for o, v in _priorities(ctx.phrase_rng(layer, "ostinato16"), sorted(rest), set(), meter,
                                             (0.6, 1.0), (0.6, 1.0)).items()})
     onsets = [o for o in grid if pr[o] < density]
+    if ctx.last_in_phrase and meter.beats_per_bar >= 3:
+        # the cadence arrives and the figure stops with it: one note on the arrival, then it breathes
+        arrival = (meter.beats_per_bar - 2 if meter.beats_per_bar >= 4 else 0) * tpb
+        onsets = [o for o in onsets if o <= arrival] if arrival else onsets[:1]
     chord_at = ctx.chord_at()
     figure = _ARPEGGIOS[(pattern + 2 * ctx.variant) % len(_ARPEGGIOS)]  # a re-orchestrated return changes the figure
     centre = low + (high - low) * (0.4 + 0.2 * ctx.state.register)
