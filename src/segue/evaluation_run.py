@@ -3,7 +3,9 @@
 §1 constraints are re-extracted from the *written MIDI files* (what a DAW would see), not from
 the composer's memory. §2 compares the melody layer of generated pieces with held-back
 corpus melodies (never seen in training), next to the three degenerate baselines. §3 sweeps
-each control and reports Spearman ρ against what it should move.
+each control and reports Spearman ρ against what it should move. §7–8 (:func:`musicianship_eval`)
+measure musicianship and emotion from written MIDI files next to a Bach chorale reference
+(docs/musicianship.md).
 """
 
 from __future__ import annotations
@@ -153,16 +155,23 @@ class EvalResult:
     plausibility: dict
     control: dict
     details: dict = field(default_factory=dict)
+    musicianship: dict | None = None
 
     def renderable(self):
+        from rich.console import Group
+
         from segue.evaluate import render_report
 
-        return render_report(self.plausibility, self.control, self.constraints)
+        parts = [render_report(self.plausibility, self.control, self.constraints)]
+        if self.musicianship is not None:
+            parts.extend(musicianship_renderables(self.musicianship))
+        return Group(*parts)
 
     def to_json(self) -> str:
         from segue.evaluate import to_json
 
-        return to_json(self.plausibility, self.control, self.constraints, details=self.details)
+        extra = {} if self.musicianship is None else {"musicianship": self.musicianship}
+        return to_json(self.plausibility, self.control, self.constraints, details=self.details, **extra)
 
 
 SWEEP = [round(x, 2) for x in np.linspace(0.0, 1.0, 11)]
@@ -227,7 +236,78 @@ def run_eval(pieces: int = 100, bars: int | None = None, seed: int = 0,
     details = {"pieces": pieces, "bars": "matched to held-out pieces" if bars_from_reference else bars_fixed,
                "reference_pieces": len(reference), "seed": seed,
                "control_spec": str(control_spec.name), "sweep_values": SWEEP}
-    return EvalResult(cons, plaus, ctl, details)
+    result = EvalResult(cons, plaus, ctl, details)
+    result.musicianship = musicianship_eval(seed=seed)
+    return result
+
+
+def _measure_written(perf, spec: object, path: Path) -> dict[str, float]:
+    """Write ``perf`` as MIDI, read the file back and measure it (QUALITY §7 judges the output file)."""
+    from segue.evaluate.musicianship import KeySig, measure_score, read_midi_score
+    from segue.export import write_midi
+
+    home = spec.palette.home_key
+    roles = {layer.name: layer.role for layer in spec.layers}
+    write_midi(perf, path)
+    return measure_score(read_midi_score(path, roles=roles, home=KeySig(home.tonic, home.mode)))
+
+
+def musicianship_eval(seed: int = 0, seeds: int = 10, bars: int = 32, emotion_seeds: int = 5,
+                      emotion_bars: int = 16) -> dict:
+    """QUALITY §7–8 from written MIDI files: the example specs at their own mood, and the moods of §8.
+
+    §7: ``seeds`` pieces of ``bars`` bars per example spec, measured and averaged, next to the Bach
+    chorale reference (committed JSON) and the game-music figures QUALITY.md quotes. §8: the embedded
+    default spec (what ``--mood`` composes with) at each mood of
+    :data:`~segue.evaluate.musicianship_report.EMOTION_MOODS`, ``emotion_seeds`` pieces each.
+    """
+    import time
+
+    from segue.evaluate.musicianship import summarise
+    from segue.evaluate.musicianship_reference import load_reference
+    from segue.evaluate.musicianship_report import EMOTION_COLUMNS, EMOTION_MOODS, emotion_checks, musicianship_rows
+    from segue.pipeline import compose
+    from segue.spec import default_spec
+
+    t0 = time.process_time()
+    per_spec: dict[str, list[dict]] = {}
+    per_mood: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in example_specs():
+            per_spec[str(spec.name)] = [
+                _measure_written(compose(spec, bars=bars, seed=seed + k), spec, Path(tmp) / f"m{len(per_spec)}_{k}.mid")
+                for k in range(seeds)]
+        spec = default_spec()
+        for mood, (valence, arousal) in EMOTION_MOODS.items():
+            aff = Affect(valence, arousal, float(spec.mood.intensity))
+            ms = [_measure_written(compose(spec, bars=emotion_bars, seed=seed + k, affect=aff), spec,
+                                   Path(tmp) / f"{mood}{k}.mid") for k in range(emotion_seeds)]
+            summary = summarise(ms)
+            per_mood[mood] = {"valence": valence, "arousal": arousal, **{c: summary[c] for c in EMOTION_COLUMNS}}
+    ours = summarise([m for ms in per_spec.values() for m in ms])
+    reference = load_reference()
+    return {
+        "table": musicianship_rows(ours, reference["summary"]),
+        "ours": ours,
+        "per_spec": {name: summarise(ms) for name, ms in per_spec.items()},
+        "bach": reference["summary"],
+        "bach_corpus": {k: reference[k] for k in ("corpus", "selection", "key", "music21_version")},
+        "emotion": per_mood,
+        "emotion_checks": emotion_checks(per_mood),
+        "settings": {"seeds": seeds, "bars": bars, "emotion_seeds": emotion_seeds, "emotion_bars": emotion_bars,
+                     "base_seed": seed, "specs": list(per_spec), "emotion_spec": str(spec.name)},
+        "cpu_seconds": round(time.process_time() - t0, 1),
+    }
+
+
+def musicianship_renderables(m: dict) -> list:
+    """The rich tables of :func:`musicianship_eval`'s result (QUALITY §7, then §8)."""
+    from segue.evaluate.musicianship_report import emotion_renderable, musicianship_renderable
+
+    st = m["settings"]
+    caption = (f"mean per piece; ours: {st['seeds']} seeds × {len(st['specs'])} example specs × {st['bars']} bars "
+               f"at each spec's mood, measured from the written MIDI; Bach: {m['bach'].get('pieces', 0):.0f} chorales")
+    return [musicianship_renderable(m["table"], caption), emotion_renderable(m["emotion"], m["emotion_checks"])]
 
 
 def dump(result: EvalResult) -> str:
