@@ -628,7 +628,7 @@ class Composer:
             if tag not in ph.fresh:
                 def make(r_: np.random.Generator) -> mel.Motif:
                     r = mel.rhythm_bar(r_, self.style.rhythm, self.meter, density, articulation=articulation)
-                    r = mel.syncopate(r_, r, self.meter, 0.08 + 0.3 * density)
+                    r = mel.syncopate(r_, r, self.meter, self._syncopation(density))
                     return mel.pitch_line(
                         r_, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
                         bounds=bounds, center=centre, tension=state.tension, spread=spread,
@@ -675,6 +675,8 @@ class Composer:
             motif = fresh(recipe if recipe in ("N", "N2") else f"N:{recipe}")
         if not verbatim and not recipe.startswith("C"):
             motif = mel.fit_density(rng, motif, self.meter, density)
+            if not recipe.startswith("N"):  # fresh bars were syncopated as they were written
+                motif = mel.syncopate_motif(rng, motif, self.meter, self._syncopation(density))
             motif = mel.snap_to_chords(motif, chord_at, self.meter, bounds)
         if verbatim:
             # the theme keeps its contour: one octave placement for the whole phrase, not one per bar
@@ -688,6 +690,11 @@ class Composer:
             # (absolute diatonic indices carry over between keys: index 35 is the tonic of octave 4 in any key)
             self._self_theme.append(list(motif))
         return self._sung(ctx, motif, key, mem, ph)
+
+    @staticmethod
+    def _syncopation(density: float) -> float:
+        """Chance that a note due on a beat is anticipated: busier (higher-arousal) music syncopates more."""
+        return 0.15 + 0.35 * density
 
     def _sung(self, ctx: BarContext, motif: mel.Motif, key: Key, mem: dict, ph: _Phrase) -> list[Note]:
         """Remember a bar of melody (for the line's continuation and for a later return) and voice it."""

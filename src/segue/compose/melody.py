@@ -122,6 +122,13 @@ def syncopate(rng: np.random.Generator, rhythm: list[tuple[int, int]], meter: Me
     return out
 
 
+def syncopate_motif(rng: np.random.Generator, motif: Motif, meter: Meter, amount: float) -> Motif:
+    """:func:`syncopate` for a motif bar (developed material anticipates its beats as fresh material does)."""
+    ordered = sorted(motif, key=lambda n: n.onset)
+    rhythm = syncopate(rng, [(n.onset, n.duration) for n in ordered], meter, amount)
+    return [replace(n, onset=on, duration=dur) for n, (on, dur) in zip(ordered, rhythm)]
+
+
 def pitch_line(
     rng: np.random.Generator,
     melody: object,
