@@ -183,3 +183,14 @@ def _absolute(track):
     for m in track:
         t += m.time
         yield t, m
+
+
+def test_every_state_of_the_game_composes_inside_its_rules(specs) -> None:
+    """Each state (its theme on its own layer, its key, its layers) under the policy and every range:
+    a chord's alteration that would push a line past its layer's range is not made."""
+    game = specs[0]
+    for state in game.states:
+        start = game.model_copy(update={"initial_state": state.name})
+        for seed in range(4):
+            perf = compose(start, bars=24, seed=seed)  # check_bar runs on every bar; a violation raises
+            assert len(perf.bars) == 24

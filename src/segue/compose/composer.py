@@ -212,7 +212,7 @@ class Composer:
         """Index of the piece's last bar, if known: the last phrase is shortened to cadence there."""
         self._memory: dict[str, dict] = {p.name: {} for p in parts}
         self._materials: dict[str, _Material] = {}
-        self._bar_store: dict[tuple[str, int], tuple[dict[str, dict], mel.Motif | None]] = {}
+        self._bar_store: dict[tuple[str, int], tuple[dict[str, dict], tuple[str, mel.Motif] | None]] = {}
         """Per (material, bar): the layers' memory before the bar's first statement and its melody, so a
         recalled bar is written from the same starting point and sings the same line."""
         self._prev_state: MusicalState | None = None
@@ -445,7 +445,8 @@ class Composer:
             if part.role == "percussion" or part.is_drums:
                 out = write_percussion(ctx, part.name, d * played.percussion * (0.5 + 0.5 * state.intensity) + 0.15 * state.intensity)
             elif part.role == "melody" or part.name == lead:  # a theme makes its layer the lead
-                recalled = stored[1] if stored is not None and part.name == lead else None
+                # the line of the first statement, if the same layer sang it (a state may hand the theme on)
+                recalled = stored[1][1] if stored is not None and stored[1] and stored[1][0] == part.name else None
                 out = self._write_melody(ctx, part, d, mem, ph, played, recalled)
                 if part.name == lead or not melody_line:
                     melody_line = out
@@ -574,7 +575,8 @@ class Composer:
         key = ctx.key
         if recalled is not None:
             # a return sings the line of its first statement (already checked by the guard then)
-            return self._sung(ctx, recalled, key, mem, ph)
+            return self._sung(ctx, mel.clamp_to_bounds(recalled, mel.degree_bounds(key, part.low, part.high)),
+                              key, mem, ph, part)
         bounds = mel.degree_bounds(key, part.low, part.high)
         lo, hi = bounds
         theme = self._theme_bars(state)
@@ -603,7 +605,8 @@ class Composer:
         chord_at = ctx.chord_at()
         last = mem.get("degree", centre)
         prev_steps = mem.get("steps", [])
-        articulation = 0.95 - 0.25 * state.density
+        # busier is shorter; dark and tense is shorter still (a clipped, agitated line)
+        articulation = 0.95 - 0.25 * state.density - 0.15 * max(0.0, -state.valence) * state.tension
         motif: mel.Motif | None = None
         verbatim = False
 
@@ -617,7 +620,7 @@ class Composer:
                 motif = make(rng if attempt == 0 else ctx.rng(part.name, f"melody-retry{attempt}"))
                 if self.guard is None:
                     break
-                verdict = self.guard(self._phrase_melody + melody_notes(ctx, motif, key))
+                verdict = self.guard(self._phrase_melody + melody_notes(ctx, motif, key, low=part.low, high=part.high))
                 if not getattr(verdict, "flagged", False) or attempt == GUARD_RETRIES:
                     self.guard_kept.append(verdict)
                     break
@@ -689,22 +692,22 @@ class Composer:
             # with no theme in the spec, the opening bars become the piece's own theme to develop later
             # (absolute diatonic indices carry over between keys: index 35 is the tonic of octave 4 in any key)
             self._self_theme.append(list(motif))
-        return self._sung(ctx, motif, key, mem, ph)
+        return self._sung(ctx, motif, key, mem, ph, part)
 
     @staticmethod
     def _syncopation(density: float) -> float:
         """Chance that a note due on a beat is anticipated: busier (higher-arousal) music syncopates more."""
         return 0.15 + 0.35 * density
 
-    def _sung(self, ctx: BarContext, motif: mel.Motif, key: Key, mem: dict, ph: _Phrase) -> list[Note]:
+    def _sung(self, ctx: BarContext, motif: mel.Motif, key: Key, mem: dict, ph: _Phrase, part: Part) -> list[Note]:
         """Remember a bar of melody (for the line's continuation and for a later return) and voice it."""
         if motif:
             mem["steps"] = [b.degree - a.degree for a, b in zip(motif, motif[1:])][-2:]
             mem["degree"] = motif[-1].degree
         bar_mat = ph.bar_material[ctx.bar_in_phrase] if ph.bar_material else None
         if bar_mat is not None and bar_mat in self._bar_store and self._bar_store[bar_mat][1] is None:
-            self._bar_store[bar_mat] = (self._bar_store[bar_mat][0], list(motif))
-        notes = melody_notes(ctx, motif, key)
+            self._bar_store[bar_mat] = (self._bar_store[bar_mat][0], (part.name, list(motif)))
+        notes = melody_notes(ctx, motif, key, low=part.low, high=part.high)
         self._phrase_melody.extend(notes)
         return notes
 

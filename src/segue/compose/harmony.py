@@ -75,12 +75,13 @@ class Colour:
     dark: float  # Neapolitan, chromatic mediants, augmented
     seventh: float
     inversion: float
+    bright: float = 0.0  # positive valence: how much the colour avoids grinding sonorities
 
     @classmethod
     def for_state(cls, policy: str, tension: float, valence: float) -> "Colour":
         """Colour from the policy and the affect: darkness (negative valence × tension) buys dissonance."""
         if policy == "none":
-            return cls(0.0, 0.0, 0.0, 0.0, 0.15 + 0.4 * tension, 0.2)
+            return cls(0.0, 0.0, 0.0, 0.0, 0.15 + 0.4 * tension, 0.2, max(0.0, valence))
         dark = max(0.0, -valence) * (0.3 + 0.7 * tension)
         bright = max(0.0, valence)
         free = 1.4 if policy == "free" else 1.0
@@ -91,6 +92,7 @@ class Colour:
             dark=min(0.5, free * (0.02 + 0.4 * dark * tension)),
             seventh=0.2 + 0.45 * tension,
             inversion=0.22,
+            bright=bright,
         )
 
 
@@ -293,9 +295,15 @@ def colour_progression(
                     options.append((colour.dark * 0.8, med))
             if minorish and d in (2,):
                 options.append((colour.dark * 0.7, key.chromatic_chord(2, "aug", 0, "III+")))
-        # the diatonic devices
-        if base.quality != "dim" or d == 6:
-            options.append((colour.seventh * (1.4 if d in (1, 4) else 0.6), key.chord(d, seventh=True)))
+            if colour.dark > 0.12 and base.quality == "min" and key.chord(d, seventh=True).tones[3] != (base.root + 11) % 12:
+                # the minor chord with a major seventh: a semitone grinding inside a dark chord (noir, horror)
+                options.append((colour.dark * 0.8, key.chromatic_chord(d, "minmaj7", 0, base.roman() + "(maj7)")))
+        # the diatonic devices: bright music keeps its sevenths soft (minor sevenths, the dominant's),
+        # leaving the semitone of a major seventh to darker colours
+        seventh = key.chord(d, seventh=True)
+        soft = colour.bright < 0.2 or (seventh.tones[3] - seventh.root) % 12 != 11
+        if (base.quality != "dim" or d == 6) and soft:
+            options.append((colour.seventh * (1.4 if d in (1, 4) else 0.6), seventh))
         pick_at = rng.random()
         acc = 0.0
         chosen: Chord | None = None

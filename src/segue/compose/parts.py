@@ -66,13 +66,18 @@ class BarContext:
         alt = self.chord_at()(offset).alterations(self.key)
         return frozenset(alt.get(d, self.key.scale_pc(d)) for d in range(7))
 
-    def realise(self, degree: int, offset: int) -> int:
-        """MIDI pitch of absolute scale degree ``degree`` at ``offset``, altered by the sounding chord."""
+    def realise(self, degree: int, offset: int, low: int = 0, high: int = 127) -> int:
+        """MIDI pitch of absolute scale degree ``degree`` at ``offset``, altered by the sounding chord.
+
+        An alteration that would leave [low, high] (a layer's range) is not made: the diatonic pitch is
+        in the key, so the tonal policy still holds, and a range is a harder rule than a colour.
+        """
         base = self.key.pitch_of_degree(degree)
         alt = self.chord_at()(offset).alterations(self.key).get(degree % 7)
         if alt is None:
             return base
-        return base + ((alt - base) % 12 + 6) % 12 - 6
+        altered = base + ((alt - base) % 12 + 6) % 12 - 6
+        return altered if low <= altered <= high else base
 
     def local_pitches(self, low: int, high: int, offset: int) -> list[int]:
         pcs = self.local_pcs(offset)
@@ -80,8 +85,13 @@ class BarContext:
 
 
 def velocity(state: MusicalState, accent: float = 0.0, base: float = 0.0) -> int:
-    """MIDI velocity from dynamics (0..1) plus a metric accent; kept in 1..127."""
-    v = 34 + 82 * state.dynamics + base + accent
+    """MIDI velocity from dynamics (0..1) plus a metric accent; kept in 1..127.
+
+    Dark, tense music accents harder (up to 1.6× the metric accent): harsher attacks carry anger and
+    fear (Juslin & Laukka 2003), while the level itself stays the dynamics'.
+    """
+    harsh = 1.0 + 0.6 * max(0.0, -state.valence) * state.tension
+    v = 34 + 82 * state.dynamics + base + accent * harsh
     return int(min(max(round(v), 1), 127))
 
 
@@ -375,7 +385,8 @@ def write_percussion(ctx: BarContext, layer: str, activity: float) -> list[Note]
     return notes
 
 
-def melody_notes(ctx: BarContext, motif: list[MotifNote], key: Key, accent_arch: float = 0.0) -> list[Note]:
+def melody_notes(ctx: BarContext, motif: list[MotifNote], key: Key, accent_arch: float = 0.0,
+                 low: int = 0, high: int = 127) -> list[Note]:
     """Turn a motif bar (scale degrees) into notes in ``key``, with metric accents and a phrase arch."""
     tpb = ctx.meter.ticks_per_beat
     strong = {b * tpb for b in ctx.meter.strong_beats}
@@ -386,7 +397,7 @@ def melody_notes(ctx: BarContext, motif: list[MotifNote], key: Key, accent_arch:
         dur = min(n.duration, ctx.length - n.onset)
         if dur <= 0:
             continue
-        out.append(Note(ctx.start + n.onset, ctx.realise(n.degree, n.onset), dur, velocity(ctx.state, accent + arch, base=2)))
+        out.append(Note(ctx.start + n.onset, ctx.realise(n.degree, n.onset, low, high), dur, velocity(ctx.state, accent + arch, base=2)))
     return out
 
 

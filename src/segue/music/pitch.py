@@ -174,7 +174,7 @@ ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII")
 QUALITIES: dict[str, tuple[int, ...]] = {
     "maj": (0, 4, 7), "min": (0, 3, 7), "dim": (0, 3, 6), "aug": (0, 4, 8),
     "dom7": (0, 4, 7, 10), "maj7": (0, 4, 7, 11), "min7": (0, 3, 7, 10), "hdim7": (0, 3, 6, 10),
-    "dim7": (0, 3, 6, 9),
+    "dim7": (0, 3, 6, 9), "minmaj7": (0, 3, 7, 11),
 }
 """Chord qualities as semitones above the root, stacked in thirds (tone k sits on letter root + 2k)."""
 
@@ -243,7 +243,7 @@ class Chord:
         suffix = {"maj": "", "min": "m", "dim": "dim", "aug": "aug"}[self.quality]
         if len(self.tones) > 3:
             seventh = (self.tones[3] - self.root) % 12
-            suffix = {"maj": {10: "7", 11: "maj7"}, "min": {10: "m7"}, "dim": {10: "m7b5", 9: "dim7"}}.get(
+            suffix = {"maj": {10: "7", 11: "maj7"}, "min": {10: "m7", 11: "m(maj7)"}, "dim": {10: "m7b5", 9: "dim7"}}.get(
                 self.quality, {}).get(seventh, suffix + "7")
         text = PITCH_CLASS_NAMES[self.root] + suffix
         return text if self.bass is None else f"{text}/{PITCH_CLASS_NAMES[self.bass]}"
