@@ -115,6 +115,8 @@ class _Phrase:
     """Per bar: (material, bar in it) whose first statement this bar repeats or is."""
     theme_shift: int | None = None
     """Octave placement (in scale degrees) chosen once per phrase so a stated theme keeps its contour."""
+    pedal: dict[int, int] = field(default_factory=dict)
+    """Bar in phrase → pitch class the bass holds (a pedal point)."""
 
 
 @dataclass(slots=True)
@@ -130,6 +132,7 @@ class _Material:
     ostinato_pattern: int
     split_at: list[float]
     bar_material: list[tuple[str, int]] = field(default_factory=list)
+    pedal: dict[int, int] = field(default_factory=dict)
 
 
 def theme_to_bars(theme: list[Note], home: Key, meter: Meter) -> list[mel.Motif]:
@@ -177,6 +180,7 @@ class Composer:
         start_tick: int = 0,
         guard: Callable[[list[Note]], object] | None = None,
         policy: str = "harmonic",
+        departures: list[Key] | None = None,
     ) -> None:
         if not parts:
             raise ValueError("an arrangement needs at least one layer")
@@ -184,6 +188,8 @@ class Composer:
             raise ValueError(f"unknown chromatic policy {policy!r}; known: {', '.join(POLICIES)}")
         self.policy = policy
         """The spec's tonal policy (``palette.chromatic``): none, harmonic or free."""
+        self.departure = _nearest_departure(home_key, departures or [])
+        """The related key the form's contrasting C section visits (None: it stays home)."""
         self.parts = parts
         self.style = style
         self.seed = int(seed)
@@ -272,18 +278,18 @@ class Composer:
         return self.phrase_at(tick)
 
     # ------------------------------------------------------------------ planning
-    def _theme_bars(self, state: MusicalState) -> list[mel.Motif]:
+    def _theme_bars(self, state: MusicalState, key: Key) -> list[mel.Motif]:
         if state.theme and state.theme in self.themes:
             bars = self.themes[state.theme]
         elif self.themes:
             bars = next(iter(self.themes.values()))
         else:
             return self._self_theme
-        if state.key == self.home_key:
+        if key == self.home_key:
             return bars
         # the theme's degrees belong to the home key: in another key it keeps its height, not its index
         tonic = self.home_key.pitch_of_degree(35)
-        shift = next(state.key.degree_of(p) for p in range(tonic, tonic - 12, -1) if state.key.contains(p)) - 35
+        shift = next(key.degree_of(p) for p in range(tonic, tonic - 12, -1) if key.contains(p)) - 35
         return [mel.sequence(b, shift) for b in bars]
 
     def _lead_for(self, state: MusicalState) -> str | None:
@@ -304,16 +310,18 @@ class Composer:
                 length, final_phrase = max(remaining, 1), True
         form = form_slot(index)
         key = state.key
+        if form.energy < 0 and key == self.home_key and self.departure is not None:
+            key = self.departure  # the contrast departs to a related key; the A that follows brings it home
         cadence = "authentic" if index % 2 == 1 or length >= 8 or final_phrase else "half"
         mat = self._materials.get(form.material)
         if mat is not None and mat.key == key and mat.length == length and mat.cadence == cadence:
             # a return: the same chords, melody and accompaniment as the first statement
             return _Phrase(index, key, form.kind, mat.slots, mat.recipes, cadence, mat.seq_step, mat.ostinato_pattern,
                            start_bar=self.bar_index, length=length, split_at=mat.split_at, form=form,
-                           material=form.material, bar_material=list(mat.bar_material))
+                           material=form.material, bar_material=list(mat.bar_material), pedal=dict(mat.pedal))
         rng = rng_for(self.seed, "deck", self.start_bar, form.material, "plan")
         kind = form.kind
-        theme = self._theme_bars(state)
+        theme = self._theme_bars(state, key)
         if not theme and kind in ("statement", "restatement", "development"):
             kind = "contrast" if form.section.startswith("B") else kind
         recipes = self._recipes(rng, kind, index, length)
@@ -341,12 +349,19 @@ class Composer:
         seq_step = src.seq_step if share else int(rng.choice([-2, -1, 1, 2]))
         pattern = src.ostinato_pattern if share else int(rng.integers(64))
         bar_material = [(form.shares, b) if b < share else (form.material, b) for b in range(length)]
+        pedal = {b: pc for b, pc in src.pedal.items() if b < share} if share else {}
+        if form.energy > 0 and rng.random() < 0.5 + 0.4 * state.tension:
+            # the peak section opens over a dominant pedal: the harmony strains against a held bass
+            pedal.update({b: key.scale_pc(4) for b in range(share, max(share + 1, length // 2))})
+        elif form.section == "A" and not share and form.variant == 0 and rng.random() < 0.3:
+            pedal[0] = key.tonic  # the opening bar over a tonic pedal
         # composed afresh: whatever was remembered under this name is replaced
         self._bar_store = {k: v for k, v in self._bar_store.items() if k[0] != form.material}
         self._materials[form.material] = _Material(key, length, slots, recipes, cadence, seq_step, pattern,
-                                                   list(split_at), bar_material)
+                                                   list(split_at), bar_material, dict(pedal))
         return _Phrase(index, key, kind, slots, recipes, cadence, seq_step, pattern, start_bar=self.bar_index,
-                       length=length, split_at=split_at, form=form, material=form.material, bar_material=bar_material)
+                       length=length, split_at=split_at, form=form, material=form.material, bar_material=bar_material,
+                       pedal=pedal)
 
     def _recipes(self, rng: np.random.Generator, kind: str, index: int, length: int) -> list[str]:
         """The melodic recipe of each bar of a phrase (theme statement, sequence, fresh idea, cadence …)."""
@@ -417,7 +432,7 @@ class Composer:
             start=self.tick, meter=self.meter, key=key, chords=chords, state=played,
             material=(self.start_bar, *bar_mat, variant) if bar_mat else None,
             phrase_material=(self.start_bar, ph.bar_material[0][0], variant) if bar_mat else None,
-            variant=variant,
+            variant=variant, pedal=ph.pedal.get(bip),
         )
         stored = self._bar_store.get(bar_mat) if bar_mat else None
         if stored is not None:
@@ -579,7 +594,7 @@ class Composer:
                               key, mem, ph, part)
         bounds = mel.degree_bounds(key, part.low, part.high)
         lo, hi = bounds
-        theme = self._theme_bars(state)
+        theme = self._theme_bars(state, key)
         theme_degrees = [n.degree for bar in theme for n in bar]
         span = self.ambitus + 3  # a line rarely touches both walls of its window
         if theme_degrees:
@@ -710,6 +725,15 @@ class Composer:
         notes = melody_notes(ctx, motif, key, low=part.low, high=part.high)
         self._phrase_melody.extend(notes)
         return notes
+
+
+def _nearest_departure(home: Key, keys: list[Key]) -> Key | None:
+    """The palette's modulation target closest to home in colour (brightness), preferring a new tonic:
+    a departure that changes the scenery, not the mood."""
+    others = [k for k in keys if k != home]
+    if not others:
+        return None
+    return min(others, key=lambda k: (abs(k.brightness - home.brightness), k.tonic == home.tonic, k.tonic, k.mode))
 
 
 def _placement(motif: mel.Motif, last: int, centre: int, bounds: tuple[int, int]) -> int:

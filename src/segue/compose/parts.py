@@ -38,6 +38,8 @@ class BarContext:
     """Seed shared by the whole phrase (a groove or figure holds for the phrase)."""
     variant: int = 0
     """Orchestration variant of the section (0 = as first composed)."""
+    pedal: int | None = None
+    """Pitch class the bass holds through this bar (a pedal point), or None."""
 
     @property
     def length(self) -> int:
@@ -161,7 +163,12 @@ def write_bass(ctx: BarContext, layer: str, low: int, high: int, density: float)
     for i, (on, dur) in enumerate(timed):
         ch = chord_at(on)
         root = place_pc(ch.root, low, high, centre)
-        if on in fixed:
+        if ctx.pedal is not None:
+            # a pedal point: the bass holds one note (tonic or dominant) while the harmony moves above it
+            pitch = place_pc(ctx.pedal, low, high, centre)
+            if on not in fixed and choices[i] >= 0.7 and pitch - 12 >= low:
+                pitch -= 12
+        elif on in fixed:
             pitch = place_pc(ch.bass_pc, low, high, centre)  # an inverted chord puts its third in the bass
         else:
             c = choices[i]
@@ -226,6 +233,32 @@ def write_pad(ctx: BarContext, layer: str, low: int, high: int, density: float, 
         for p in v:
             notes.append(Note(ctx.start + on, p, dur, velocity(ctx.state, accent, base=-14)))
     memory["voicing"] = prev
+    if len(ctx.chords) > 1 and float(rng.random()) < 0.25 + 0.4 * ctx.state.tension:
+        notes = _suspend(notes, ctx, ctx.chords[1])
+    return notes
+
+
+def _suspend(notes: list[Note], ctx: BarContext, change: tuple[int, Chord]) -> list[Note]:
+    """A 4–3 (or 9–8, 7–6) suspension at a chord change: the voice that falls by step into the new chord
+    holds its old note over the change and resolves half a beat to a beat later.
+
+    The held note began under the old chord (so it obeys the tonal policy where it starts), and the
+    resolution lands on a tone of the new one: the classic way harmony moves without a block change.
+    """
+    at = ctx.start + change[0]
+    chord = change[1]
+    before = [n for n in notes if n.start < at and at - ctx.meter.ticks_per_beat // 2 <= n.end <= at + 20]
+    after = [n for n in notes if n.start == at]
+    later = [n.start for n in notes if n.start > at]
+    span = (min(later) if later else ctx.start + ctx.length) - at
+    delay = max(ctx.meter.ticks_per_beat // 2, span // 2)
+    for new in sorted(after, key=lambda n: -n.pitch):
+        old = next((o for o in before if 1 <= o.pitch - new.pitch <= 2 and o.pitch % 12 not in chord.pcs), None)
+        if old is None or new.duration <= delay:
+            continue
+        held = Note(old.start, old.pitch, at + delay - old.start, old.velocity)
+        resolved = Note(at + delay, new.pitch, new.duration - delay, new.velocity)
+        return [held if n is old else resolved if n is new else n for n in notes]
     return notes
 
 

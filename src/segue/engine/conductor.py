@@ -121,6 +121,7 @@ class Conductor:
             phrase_bars=int(self.spec.palette.phrase_bars), themes=self.themes, theme_layer=self.theme_layer,
             start_bar=start_bar, start_tick=start_tick, guard=self.guard,
             policy=str(getattr(self.spec.palette, "chromatic", "harmonic")),
+            departures=list(self.allowed_keys),
         )
         if bridge_bars:
             comp.bridge(bridge_from, bridge_bars)
