@@ -313,7 +313,7 @@ def eval_cmd(
     seed: int = typer.Option(0, help="Base seed."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the numbers as JSON."),
 ) -> None:
-    """Print QUALITY.md §1–3: constraints, plausibility vs. baselines, control response."""
+    """Print QUALITY.md §1–3 and §7–8: constraints, plausibility vs. baselines, control response, musicianship, emotion."""
     from segue.evaluation_run import run_eval
 
     with progress_bar("evaluating") as cb:

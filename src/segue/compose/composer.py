@@ -695,7 +695,7 @@ class Composer:
             motif = mel.fit_density(rng, motif, self.meter, density)
             if not recipe.startswith("N"):  # fresh bars were syncopated as they were written
                 motif = mel.syncopate_motif(rng, motif, self.meter, self._syncopation(density))
-            motif = mel.snap_to_chords(motif, chord_at, self.meter, bounds)
+            motif = mel.snap_to_chords(motif, chord_at, self.meter, bounds, key)
         if verbatim:
             # the theme keeps its contour: one octave placement for the whole phrase, not one per bar
             if ph.theme_shift is None or any(not lo <= n.degree + ph.theme_shift <= hi for n in motif):

@@ -171,8 +171,13 @@ def pitch_line(
         chord = chord_at(on)
         cds = chord_degrees(chord)
         is_ct = np.array([(c % 7) in cds for c in cand])
+        altered = chord.alterations(key)
+        if altered:
+            # over an applied or borrowed chord the tune leans on the tones it shares with the key and
+            # leaves the chromatic colour to the harmony (a tune stays singable, and stays in its key)
+            p = p * np.where([(c % 7) in altered for c in cand], 0.05, 1.0)
         if on in strong or on % tpb == 0 and dur >= tpb:
-            p = p * np.where(is_ct, ct_boost, 1.0)
+            p = p * np.where(is_ct & ~np.array([(c % 7) in altered for c in cand], dtype=bool), ct_boost, 1.0)
         if final_degrees is not None and i == len(rhythm) - 1:
             p = p * np.array([(c % 7) in final_degrees for c in cand])
             p = p * np.exp(-0.5 * np.abs(STEPS))  # approach the goal by step
@@ -292,7 +297,8 @@ def fit_density(rng: np.random.Generator, motif: Motif, meter: Meter, density: f
     return out
 
 
-def snap_to_chords(motif: Motif, chord_at: ChordLookup, meter: Meter, bounds: tuple[int, int]) -> Motif:
+def snap_to_chords(motif: Motif, chord_at: ChordLookup, meter: Meter, bounds: tuple[int, int],
+                   key: Key | None = None) -> Motif:
     """Move strong-beat notes to the nearest chord tone so recalled material fits new harmony."""
     tpb = meter.ticks_per_beat
     strong = {b * tpb for b in meter.strong_beats}
@@ -300,9 +306,14 @@ def snap_to_chords(motif: Motif, chord_at: ChordLookup, meter: Meter, bounds: tu
     out = []
     for n in motif:
         if n.onset in strong:
-            cds = chord_degrees(chord_at(n.onset))
+            chord = chord_at(n.onset)
+            cds = chord_degrees(chord)
             if n.degree % 7 not in cds:
                 options = [d for d in range(n.degree - 3, n.degree + 4) if d % 7 in cds and lo <= d <= hi]
+                if key is not None:
+                    # prefer the chord tones the key shares (the chromatic one is the harmony's to sound)
+                    altered = chord.alterations(key)
+                    options = [d for d in options if d % 7 not in altered] or options
                 if options:
                     n = replace(n, degree=min(options, key=lambda d: (abs(d - n.degree), d)))
         out.append(n)
