@@ -501,7 +501,8 @@ class Composer:
         if not energy:
             return state
         return state.with_(
-            density=clamp(state.density * (1.0 + 0.7 * energy) + 0.1 * energy),
+            # the peak grows more than the release thins: a release that empties the texture sounds broken
+            density=clamp(state.density * (1.0 + (0.7 if energy > 0 else 0.45) * energy) + (0.1 if energy > 0 else 0.04) * energy),
             register=clamp(state.register + 0.25 * energy, -1.0, 1.0),
             dynamics=clamp(state.dynamics + 0.08 * energy),
             percussion=clamp(state.percussion * (1.0 + 0.6 * min(energy, 0.0))),  # the release drops the drums back

@@ -87,7 +87,7 @@ class Colour:
         free = 1.4 if policy == "free" else 1.0
         return cls(
             secondary=min(0.6, free * (0.16 + 0.12 * bright + 0.1 * tension)),
-            borrowed=min(0.6, free * (0.1 + 0.35 * dark)),
+            borrowed=min(0.6, free * (0.18 + 0.35 * dark)),  # game music borrows a lot (♭VI, ♭VII, iv)
             diminished=min(0.6, free * (0.03 + 0.45 * dark * tension)),
             dark=min(0.5, free * (0.02 + 0.4 * dark * tension)),
             seventh=0.2 + 0.45 * tension,
