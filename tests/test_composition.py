@@ -194,3 +194,18 @@ def test_every_state_of_the_game_composes_inside_its_rules(specs) -> None:
         for seed in range(4):
             perf = compose(start, bars=24, seed=seed)  # check_bar runs on every bar; a violation raises
             assert len(perf.bars) == 24
+
+
+def test_the_neapolitan_stands_on_the_lowered_second() -> None:
+    from segue.compose.harmony import Colour, colour_progression
+
+    c_minor = Key.parse("C minor")
+    rng = np.random.default_rng(0)
+    dark = Colour(0.0, 0.0, 0.0, 1.0, 0.0, 0.0)  # only the dark devices
+    neapolitans = []
+    for _ in range(40):
+        chords = colour_progression(rng, c_minor, [0, 3, 4, 0], dark, policy="harmonic", cadence="authentic",
+                                    protected=[set()] * 4, strong=[set()] * 4)
+        neapolitans += [ch for ch in chords if ch.label == "bII6"]
+    assert neapolitans, "a dark colour before the dominant reaches for the Neapolitan"
+    assert all(ch.tones == (1, 5, 8) and ch.bass == 5 for ch in neapolitans)  # D♭–F–A♭ over F

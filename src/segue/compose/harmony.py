@@ -283,8 +283,8 @@ def colour_progression(
                 if d == 3 and key.mode != "dorian":
                     options.append((0.5 * colour.secondary, key.chromatic_chord(3, "maj", 0, "IV")))  # dorian IV
             if nxt in (4, 0) and d in (1, 3):
-                neap = key.chromatic_chord(1, "maj", key.scale_pc(1) - key.tonic - 1 if key.scale_pc(1) != (key.tonic + 1) % 12 else 0,
-                                           "bII6").inverted(1)
+                # the Neapolitan: the major chord on the lowered second degree, in first inversion
+                neap = key.chromatic_chord(1, "maj", 1 - key.steps[1], "bII6").inverted(1)
                 if neap.is_chromatic(key) or key.mode == "phrygian":
                     options.append((colour.dark, neap))
             if d in (2, 5):
