@@ -209,3 +209,44 @@ def test_the_neapolitan_stands_on_the_lowered_second() -> None:
         neapolitans += [ch for ch in chords if ch.label == "bII6"]
     assert neapolitans, "a dark colour before the dominant reaches for the Neapolitan"
     assert all(ch.tones == (1, 5, 8) and ch.bass == 5 for ch in neapolitans)  # D♭–F–A♭ over F
+
+
+def test_notes_are_spelled_by_their_chord_and_key() -> None:
+    from segue.music.spelling import spell
+
+    c = Key.parse("C major")
+    assert spell(68, c, c.chromatic_chord(5, "maj", -1, "bVI"))[:2] == ("A", -1)  # A♭ in ♭VI
+    assert spell(68, c, c.chromatic_chord(2, "maj", 0, "III"))[:2] == ("G", 1)  # G♯ in V/vi
+    assert spell(61, Key.parse("C phrygian"))[:2] == ("D", -1)
+    assert spell(71, Key.parse("F lydian"))[:2] == ("B", 0)
+    assert spell(60, Key.parse("C# major"))[:2] == ("B", 1) or spell(60, Key.parse("Db major"))[:2] == ("C", 0)
+
+
+def test_musicxml_spells_chromatic_chords_on_their_letters(tmp_path) -> None:
+    """The exported score writes each note on the letter its chord gives it, and sounds as the MIDI does."""
+    from music21 import converter
+
+    from segue.export import write_musicxml
+    from segue.music.spelling import spell
+
+    spec = default_spec()
+    perf = compose(spec, bars=8, seed=3, affect=Affect(-0.8, 0.8, 0.7))
+    chromatic = [(b, c) for b in perf.bars for _, c in b.chords if c.is_chromatic(b.key)]
+    assert chromatic
+    path = write_musicxml(perf, tmp_path / "piece.musicxml")
+    score = converter.parse(str(path))
+    checked = 0
+    drums = {p.name for p in perf.parts if p.is_drums}
+    for bar, chord in chromatic:
+        for off, ch in bar.chords:
+            if ch is not chord:
+                continue
+            for name, notes in bar.notes.items():
+                for n in notes:
+                    if name not in drums and n.start - bar.start == off and n.pitch % 12 in chord.pcs and not bar.key.contains(n.pitch):
+                        letter, alter, _ = spell(n.pitch, bar.key, chord)
+                        found = [p for el in score.recurse().notes for p in el.pitches
+                                 if abs(float(el.getOffsetInHierarchy(score)) * 480 - n.start) < 1 and p.midi == n.pitch]
+                        assert found and all(p.step == letter and int(p.alter) == alter for p in found), (chord, n)
+                        checked += 1
+    assert checked > 0

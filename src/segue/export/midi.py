@@ -16,17 +16,15 @@ import mido
 from segue.engine.performance import Performance
 from segue.music import PPQ, Chord, Key
 from segue.music.pitch import PITCH_CLASS_NAMES, pitch_class
+from segue.music.spelling import parent_major_name
 
-_MAJOR_NAMES = {0: "C", 7: "G", 2: "D", 9: "A", 4: "E", 11: "B", 6: "F#", 1: "Db", 5: "F", 10: "Bb", 3: "Eb", 8: "Ab"}
 _RELATIVE_MINOR = {"C": "Am", "G": "Em", "D": "Bm", "A": "F#m", "E": "C#m", "B": "G#m", "F#": "D#m", "Db": "Bbm",
                    "Ab": "Fm", "Eb": "Cm", "Bb": "Gm", "F": "Dm"}
-_MODE_OFFSET = {"major": 0, "ionian": 0, "dorian": 2, "phrygian": 4, "lydian": 5, "mixolydian": 7,
-                "minor": 9, "aeolian": 9, "natural_minor": 9, "harmonic_minor": 9, "melodic_minor": 9, "locrian": 11}
 
 
 def midi_key_name(key: Key) -> str:
     """The MIDI key signature that spells ``key``'s scale (modes use their parent major's signature)."""
-    parent = _MAJOR_NAMES[(key.tonic - _MODE_OFFSET[key.mode]) % 12]
+    parent = parent_major_name(key)
     return _RELATIVE_MINOR[parent] if key.family == "minor" else parent
 
 
