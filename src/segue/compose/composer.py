@@ -22,7 +22,8 @@ from segue.compose import melody as mel
 from segue.compose.form import FormSlot, form_slot
 from segue.compose.harmony import POLICIES, ChordSlot, allowed_pitch_classes, harmonic_rhythm, plan_bridge, plan_phrase
 from segue.compose.parts import (
-    BarContext, melody_notes, write_bass, write_counter, write_drone, write_ostinato, write_pad, write_percussion,
+    BarContext, melody_notes, write_bass, write_counter, write_doubling, write_drone, write_ostinato, write_pad,
+    write_percussion,
 )
 from segue.compose.random import rng_for
 from segue.compose.state import MusicalState, clamp
@@ -465,6 +466,9 @@ class Composer:
                 out = self._write_melody(ctx, part, d, mem, ph, played, recalled)
                 if part.name == lead or not melody_line:
                     melody_line = out
+            elif part.role == "counter" and variant and melody_line:
+                # a re-orchestrated return: the counter voice doubles the tune in thirds (or sixths)
+                out = write_doubling(ctx, part.name, part.low, part.high, melody_line, -2 if variant % 2 else -5)
             elif part.role == "counter":
                 out = write_counter(ctx, part.name, part.low, part.high, d, melody_line, mem)
             elif part.role == "bass":

@@ -307,6 +307,31 @@ def write_counter(ctx: BarContext, layer: str, low: int, high: int, density: flo
     return notes
 
 
+def write_doubling(ctx: BarContext, layer: str, low: int, high: int, melody: list[Note], steps: int = -2) -> list[Note]:
+    """The melody doubled a diatonic third (``steps`` = -2) or sixth (-5) below, in the layer's range.
+
+    The orchestrator's way to make a returning theme sound richer without new material: the counter
+    voice shadows the tune in parallel thirds or sixths (taking the sounding chord's alterations, as
+    every line does), always under it.
+    """
+    out: list[Note] = []
+    for n in melody:
+        degree = ctx.key.degree_of(n.pitch)
+        if degree is None:  # an altered tone: the letter below it carries the alteration
+            degree = ctx.key.degree_of(n.pitch - 1) or ctx.key.degree_of(n.pitch + 1)
+        if degree is None:
+            continue
+        off = n.start - ctx.start
+        p = ctx.realise(degree + steps, off, low, high)
+        while p > min(high, n.pitch - 1) and p - 12 >= low:
+            p -= 12
+        while p < low and p + 12 <= min(high, n.pitch - 1):
+            p += 12
+        if low <= p <= high and p < n.pitch:
+            out.append(Note(n.start, p, n.duration, velocity(ctx.state, 0, base=-8)))
+    return out
+
+
 _ARPEGGIOS = ((0, 1, 2, 1), (0, 1, 2, 3), (0, 2, 1, 2), (2, 1, 0, 1), (0, 2, 3, 1), (0, 1, 0, 2))
 
 
