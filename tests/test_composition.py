@@ -250,3 +250,20 @@ def test_musicxml_spells_chromatic_chords_on_their_letters(tmp_path) -> None:
                         assert found and all(p.step == letter and int(p.alter) == alter for p in found), (chord, n)
                         checked += 1
     assert checked > 0
+
+
+def test_the_colour_idiom_is_counted_from_fitted_chords() -> None:
+    """The learner counts an applied dominant before the chord it leans into, and sevenths per degree."""
+    from segue.evaluate.musicianship import KeySig, Score, Track
+    from segue.style.colour import count_colour, load_colour
+
+    beat = 480
+    chords = [(60, 64, 67), (62, 66, 69, 72), (55, 59, 62), (60, 64, 67)]  # I, V7/V, V, I in C major
+    notes = [(p, i * beat, beat) for i, ch in enumerate(chords) for p in ch]
+    c = KeySig.parse("C major")
+    score = Score([Track("pad", notes, "harmony")], 480, 4, 4, [(0, c)], c, 4 * beat)
+    counts = count_colour([score])["major"]
+    assert counts["applied_dominant"][4] == 1 and counts["changes_to"][4] == 1
+    assert sum(counts["applied_dominant"]) == 1 and counts["applied_leading"] == [0] * 7
+    shipped = load_colour()
+    assert all(len(v) == 7 and all(0 < x < 1 for x in v) for f in shipped.values() for v in f.values())

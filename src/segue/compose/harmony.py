@@ -25,6 +25,7 @@ colour chord may alter a letter the theme sings in that slot.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -86,7 +87,7 @@ class Colour:
         bright = max(0.0, valence)
         free = 1.4 if policy == "free" else 1.0
         return cls(
-            secondary=min(0.6, free * (0.16 + 0.12 * bright + 0.1 * tension)),
+            secondary=min(0.6, free * (0.1 + 0.04 * bright + 0.08 * tension)),
             borrowed=min(0.6, free * (0.18 + 0.35 * dark)),  # game music borrows a lot (♭VI, ♭VII, iv)
             diminished=min(0.6, free * (0.03 + 0.45 * dark * tension)),
             dark=min(0.5, free * (0.02 + 0.4 * dark * tension)),
@@ -94,6 +95,34 @@ class Colour:
             inversion=0.22,
             bright=bright,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Idiom:
+    """Where colour goes, learned (see :mod:`segue.style.colour`): per scale degree, a weight with mean 1
+    over degrees ii–vii for an applied dominant before it, an applied leading-tone chord before it, and
+    a seventh on it. The affect decides how much colour; these decide which chords take it."""
+
+    applied_dominant: tuple[float, ...]
+    applied_leading: tuple[float, ...]
+    seventh: tuple[float, ...]
+
+    @classmethod
+    def learned(cls, family: str) -> "Idiom":
+        return _idiom(family)
+
+
+def _relative(rates: tuple[float, ...]) -> tuple[float, ...]:
+    mean = sum(rates[1:]) / 6.0
+    return tuple(min(r / mean, 3.0) if mean > 0 else 1.0 for r in rates)
+
+
+@lru_cache(maxsize=2)
+def _idiom(family: str) -> Idiom:
+    from segue.style.colour import load_colour
+
+    r = load_colour()[family]
+    return Idiom(_relative(r["applied_dominant"]), _relative(r["applied_leading"]), _relative(r["seventh"]))
 
 
 def slot_offsets(meter: Meter, per_bar: int) -> list[int]:
@@ -234,6 +263,7 @@ def colour_progression(
     """
     n = len(degrees)
     minorish = key.family == "minor"
+    idiom = Idiom.learned(key.family)
     chords = [key.chord(d) for d in degrees]
     chromatic = policy != "none"
 
@@ -269,10 +299,10 @@ def colour_progression(
                 # V/x (or V7/x): the chord a fifth above the next one, made major
                 sec = _applied(key, nxt, "dom7" if rng.random() < 0.5 else "maj")
                 if sec.is_chromatic(key):
-                    options.append((colour.secondary, sec))
+                    options.append((colour.secondary * idiom.applied_dominant[nxt], sec))
                 dim = _applied(key, nxt, "dim7")
                 if dim.is_chromatic(key):
-                    options.append((colour.diminished, dim))
+                    options.append((colour.diminished * idiom.applied_leading[nxt], dim))
             if not minorish:
                 borrow = {3: (3, 0, "min", "iv"), 5: (5, -1, "maj", "bVI"), 4: (6, -1, "maj", "bVII"),
                           2: (2, -1, "maj", "bIII"), 1: (1, 0, "hdim7", "iiø7")}.get(d)
@@ -303,7 +333,7 @@ def colour_progression(
         seventh = key.chord(d, seventh=True)
         soft = colour.bright < 0.2 or (seventh.tones[3] - seventh.root) % 12 != 11
         if (base.quality != "dim" or d == 6) and soft:
-            options.append((colour.seventh * (1.4 if d in (1, 4) else 0.6), seventh))
+            options.append((colour.seventh * idiom.seventh[d], seventh))
         pick_at = rng.random()
         acc = 0.0
         chosen: Chord | None = None
