@@ -267,3 +267,15 @@ def test_the_colour_idiom_is_counted_from_fitted_chords() -> None:
     assert sum(counts["applied_dominant"]) == 1 and counts["applied_leading"] == [0] * 7
     shipped = load_colour()
     assert all(len(v) == 7 and all(0 < x < 1 for x in v) for f in shipped.values() for v in f.values())
+
+
+def test_the_musicianship_targets_hold_on_a_sample() -> None:
+    """Issue #11's bar on a small sample (2 seeds × the example specs × 32 bars; `segue eval` runs 10):
+    every target met, and tense/angry more chromatic and dissonant than joyful."""
+    from segue.evaluation_run import musicianship_eval
+
+    result = musicianship_eval(seeds=2, emotion_seeds=3)
+    missed = [(row["label"], row["ours"], row["target"]) for row in result["table"] if row["met"] is False]
+    assert missed == []
+    assert sum(row["met"] is True for row in result["table"]) >= 13
+    assert all(result["emotion_checks"].values()), result["emotion_checks"]
