@@ -279,3 +279,15 @@ def test_the_musicianship_targets_hold_on_a_sample() -> None:
     assert missed == []
     assert sum(row["met"] is True for row in result["table"]) >= 13
     assert all(result["emotion_checks"].values()), result["emotion_checks"]
+
+
+def test_a_long_session_remembers_only_what_can_return(specs) -> None:
+    from segue.compose.form import CYCLE_PHRASES
+    from segue.pipeline import make_conductor
+
+    perf_bars = 6 * CYCLE_PHRASES * specs[0].palette.phrase_bars
+    c = make_conductor(specs[0], seed=1)
+    c.perform(perf_bars)
+    comp = c.deck.composer
+    assert set(comp._materials) <= {"A", "A'", "B5", "C5", "C5'"}
+    assert len(comp._bar_store) <= 5 * specs[0].palette.phrase_bars

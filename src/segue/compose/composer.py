@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from segue.compose import melody as mel
-from segue.compose.form import FormSlot, form_slot
+from segue.compose.form import CYCLE_PHRASES, RECALLED_EVERY_CYCLE, FormSlot, form_slot
 from segue.compose.harmony import POLICIES, ChordSlot, allowed_pitch_classes, harmonic_rhythm, plan_bridge, plan_phrase
 from segue.compose.parts import (
     BarContext, melody_notes, write_bass, write_counter, write_doubling, write_drone, write_ostinato, write_pad,
@@ -310,6 +310,10 @@ class Composer:
                 # the piece ends inside this phrase (a lone bar left over joins it): close with a full cadence
                 length, final_phrase = max(remaining, 1), True
         form = form_slot(index)
+        if index % CYCLE_PHRASES == 0 and index:
+            # a new cycle: only A and A' are ever recalled again; a long game session keeps bounded memory
+            self._materials = {k: v for k, v in self._materials.items() if k in RECALLED_EVERY_CYCLE}
+            self._bar_store = {k: v for k, v in self._bar_store.items() if k[0] in RECALLED_EVERY_CYCLE}
         key = state.key
         if form.energy < 0 and key == self.home_key and self.departure is not None:
             key = self.departure  # the contrast departs to a related key; the A that follows brings it home

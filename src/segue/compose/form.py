@@ -36,6 +36,8 @@ class FormSlot:
 
 
 CYCLE_PHRASES = 8
+RECALLED_EVERY_CYCLE = frozenset({"A", "A'"})
+"""Materials that return in every cycle; the rest (B and C of a cycle) are forgotten when it ends."""
 
 
 def form_slot(phrase: int) -> FormSlot:
