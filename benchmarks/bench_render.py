@@ -104,7 +104,7 @@ def reference_tinysoundfont(path: Path, seconds: float, block: int) -> None:
     synth = tinysoundfont.Synth(gain=-6.0, samplerate=SR)
     synth.sfload(str(default_soundfont()))
     sequencer = tinysoundfont.Sequencer(synth)
-    sequencer.midi_load(str(path))
+    sequencer.midi_load(str(path), persistent=False)  # persistent=True makes its Python loop quadratic
     for _ in range(0, int(seconds * SR), block):
         synth.generate(block)
 
