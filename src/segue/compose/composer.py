@@ -673,6 +673,8 @@ class Composer:
                     bounds=bounds, center=centre, tension=state.tension, final_degrees=final, spread=spread,
                 )
             motif = guarded(cadence)
+            if recipe == "C" and ph.cadence == "half" and density > 0.3 and ph.form is not None:
+                motif = self._pick_up(motif, ph, theme)
         elif recipe in ("T0", "T1", "T2", "T0o"):
             i = int(recipe[1])
             motif = theme_bar(i)
@@ -717,6 +719,34 @@ class Composer:
             # (absolute diatonic indices carry over between keys: index 35 is the tonic of octave 4 in any key)
             self._self_theme.append(list(motif))
         return self._sung(ctx, motif, key, mem, ph, part)
+
+    def _pick_up(self, motif: mel.Motif, ph: _Phrase, theme: list[mel.Motif]) -> mel.Motif:
+        """An anacrusis: after a half cadence the line steps into the theme the next phrase opens with.
+
+        The held cadence note gives up its last beat to two short notes that approach the theme's
+        first note by step, so the return is prepared, not just arrived at.
+        """
+        nxt = form_slot(ph.index + 1)
+        if nxt.kind not in ("statement", "restatement") or not theme or not theme[0] or not motif:
+            return motif
+        tpb = self.meter.ticks_per_beat
+        last_beat = (self.meter.beats_per_bar - 1) * tpb
+        held = motif[-1]
+        if held.onset >= last_beat:
+            return motif
+        first = min(theme[0], key=lambda n: n.onset).degree
+        target = min((first + 7 * k for k in range(-3, 4)), key=lambda d: abs(d - held.degree))
+        # where the next phrase's first bar was sung before (a return), lead exactly there
+        opening = self._bar_store.get((nxt.shares or nxt.material, 0))
+        source = self._materials.get(nxt.shares or nxt.material)
+        if opening and opening[1] and opening[1][1] and source is not None and source.key == ph.key:
+            target = min(opening[1][1], key=lambda n: n.onset).degree
+        side = -1 if target >= held.degree else 1  # approach from below when the theme lies above
+        step = tpb // 3 if self.meter.compound else tpb // 2
+        out = motif[:-1] + [mel.MotifNote(held.onset, last_beat - held.onset, held.degree)]
+        out.append(mel.MotifNote(last_beat, step, target + 2 * side))
+        out.append(mel.MotifNote(last_beat + step, tpb - step, target + side))
+        return out
 
     @staticmethod
     def _syncopation(density: float) -> float:
