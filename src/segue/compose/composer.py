@@ -333,7 +333,7 @@ class Composer:
         # a consequent opens like its antecedent: the first half of the shared material, note for note
         src = self._materials.get(form.shares) if form.shares else None
         share = length // 2 if src is not None and src.key == key and src.length == length else 0
-        offsets, split_at = harmonic_rhythm(rng, self.meter, length)
+        offsets, split_at = harmonic_rhythm(rng, self.meter, length, state.tempo)
         if share:
             recipes = src.recipes[:share] + recipes[share:]
             split_at = src.split_at[:share] + split_at[share:]

@@ -129,7 +129,12 @@ def slot_offsets(meter: Meter, per_bar: int) -> list[int]:
     return [i * meter.ticks_per_bar // per_bar for i in range(per_bar)]
 
 
-def harmonic_rhythm(rng: np.random.Generator, meter: Meter, bars: int) -> tuple[list[list[int]], list[float]]:
+SLOW_TEMPO = 80.0
+"""Below this tempo (quarter-note bpm) a 4/4 phrase's penultimate bar may change chord on every beat."""
+
+
+def harmonic_rhythm(rng: np.random.Generator, meter: Meter, bars: int,
+                    tempo: float | None = None) -> tuple[list[list[int]], list[float]]:
     """Chord-change offsets for each bar of a phrase, and the density at which each bar's second chord sounds.
 
     Every bar of a meter that splits in two is planned with two chords; the second one is heard
@@ -148,7 +153,11 @@ def harmonic_rhythm(rng: np.random.Generator, meter: Meter, bars: int) -> tuple[
     # of the phrase backwards (the classical acceleration into a cadence); most bars change twice
     levels = 0.12 + 0.4 * (np.arange(max(bars - 1, 0)) + rng.random()) / max(bars - 1, 1)
     thresholds = [float(x) for x in sorted(levels, reverse=True)] + [-1.0]
-    return [slot_offsets(meter, 2) for _ in range(bars)], thresholds[-bars:]
+    offsets = [slot_offsets(meter, 2) for _ in range(bars)]
+    if tempo is not None and tempo < SLOW_TEMPO and meter.beats_per_bar == 4 and bars >= 2:
+        # slow music quickens its harmony into the cadence: a chord on every beat of the bar before it
+        offsets[bars - 2] = slot_offsets(meter, 4)
+    return offsets, thresholds[-bars:]
 
 
 def _mode_tilt(key: Key) -> np.ndarray:
