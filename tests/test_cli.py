@@ -195,3 +195,52 @@ def test_score_command(tmp_path) -> None:
     junk.write_bytes(os.urandom(300))
     r = segue("score", str(junk), "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def installed_segue(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The console script the package installs (what a user types), not ``python -m``."""
+    exe = Path(sys.executable).with_name("segue.exe" if os.name == "nt" else "segue")
+    assert exe.is_file(), f"the `segue` console script is not installed beside {sys.executable}"
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=600)
+
+
+def test_check_exit_status_through_the_installed_command(tmp_path) -> None:
+    """docs/originality.md: 0 original, 1 similar or copy, 2 a user error."""
+    from music21 import corpus
+
+    bach = Path(corpus.__file__).parent / "bach" / "bwv66.6.mxl"
+    r = installed_segue("check", str(bach))
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "COPY" in r.stdout
+    mid = tmp_path / "ours.mid"
+    assert segue("compose", "--spec", "examples/dark_ambient.yaml", "--bars", "8", "--out", str(mid)).returncode == 0
+    r = installed_segue("check", str(mid))
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert "ORIGINAL" in r.stdout.upper()
+    r = installed_segue("check", str(tmp_path / "missing.mid"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args", [("nosuch",), ("compose",), ("compose", "--out", "x.mid", "--bars", "many"), ()])
+def test_usage_errors_exit_2_without_a_traceback(args) -> None:
+    r = installed_segue(*args)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_help_exits_0() -> None:
+    r = installed_segue("--help")
+    assert r.returncode == 0 and "compose" in r.stdout
+
+
+def test_every_user_error_type_is_where_main_looks_for_it() -> None:
+    """main() finds user errors by module and name without importing anything; a moved class would be a traceback."""
+    import importlib
+
+    from segue import cli
+
+    for module, name in cli._USER_ERROR_TYPES:
+        cls = getattr(importlib.import_module(module), name)
+        assert issubclass(cls, Exception), (module, name)
+        assert cls.__module__ == module, (module, name, cls.__module__)
