@@ -244,3 +244,30 @@ def test_every_user_error_type_is_where_main_looks_for_it() -> None:
         cls = getattr(importlib.import_module(module), name)
         assert issubclass(cls, Exception), (module, name)
         assert cls.__module__ == module, (module, name, cls.__module__)
+
+
+HEAVY = ("scipy", "music21", "matplotlib", "pretty_midi", "pedalboard", "tinysoundfont", "soundfile", "pyloudnorm")
+
+
+def _modules_after(*args: str) -> set[str]:
+    code = ("import sys\nsys.argv = ['segue', *sys.argv[1:]]\nfrom segue.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write('MODULES ' + ' '.join(sorted(sys.modules)) + '\\n')\n")
+    r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    line = next(x for x in r.stderr.splitlines() if x.startswith("MODULES "))
+    return set(line.split()[1:])
+
+
+def test_help_imports_no_heavy_library() -> None:
+    """`segue --help` stays fast because it imports nothing that makes music (benchmarks/bench_startup.py times it)."""
+    mods = _modules_after("--help")
+    tops = {m.split(".")[0] for m in mods}
+    assert not tops & {*HEAVY, "numpy", "pydantic"}, sorted(tops & {*HEAVY, "numpy", "pydantic"})
+    assert not any(m.startswith("segue.") and m != "segue.cli" for m in mods), sorted(m for m in mods if m.startswith("segue."))
+
+
+def test_composing_a_midi_file_imports_no_audio_or_notation_library(tmp_path) -> None:
+    mods = _modules_after("compose", "--bars", "1", "--out", str(tmp_path / "x.mid"))
+    assert (tmp_path / "x.mid").is_file()
+    tops = {m.split(".")[0] for m in mods}
+    assert not tops & {"scipy", "music21", "matplotlib"}, sorted(tops & {"scipy", "music21", "matplotlib"})
