@@ -26,6 +26,18 @@ def test_demo_writes_files_that_other_tools_open(tmp_path) -> None:
     out = tmp_path / "demo"
     r = segue("demo", "--out", str(out), "--bars", "4")
     assert r.returncode == 0, r.stderr
+    # a clean first run: nothing alarming in the log (a user's first sight of Segue)
+    alarming = [line for line in (r.stderr + r.stdout).splitlines()
+                if any(w in line.lower() for w in ("rejected", "warning", "error", "traceback", "failed"))]
+    assert not alarming, alarming
+    # the table names the keys the files play (their key markers), not the spec's home key
+    for stem in ("fantasy_game", "dark_ambient", "light_orchestral_film", "mood_tense", "fantasy_game_trace"):
+        keys = [m.text.removeprefix("key: ") for m in mido.MidiFile(str(out / f"{stem}.mid")).tracks[0]
+                if m.type == "marker" and m.text.startswith("key: ")]
+        played = " → ".join(k for i, k in enumerate(keys) if i == 0 or keys[i - 1] != k)
+        label = "game trace" if stem == "fantasy_game_trace" else stem
+        row = next(line for line in r.stdout.splitlines() if label in line)
+        assert played in row, (stem, played, row)
     wavs = sorted(out.glob("*.wav"))
     mids = sorted(out.glob("*.mid"))
     xmls = sorted(out.glob("*.musicxml"))
