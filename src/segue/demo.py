@@ -29,8 +29,8 @@ def keys_played(perf) -> str:
 
 
 def run_demo(out_dir: Path, bars: int = 16, progress: Callable[[int, int], None] | None = None) -> list[dict]:
+    specs = example_specs()  # first: a missing example leaves no empty folder behind
     out_dir.mkdir(parents=True, exist_ok=True)
-    specs = example_specs()
     jobs: list[tuple[str, object, Affect | None, bool]] = []
     for spec in specs:
         stem = Path(spec.source_path).stem if spec.source_path else str(spec.name)
