@@ -26,6 +26,18 @@ def test_demo_writes_files_that_other_tools_open(tmp_path) -> None:
     out = tmp_path / "demo"
     r = segue("demo", "--out", str(out), "--bars", "4")
     assert r.returncode == 0, r.stderr
+    # a clean first run: nothing alarming in the log (a user's first sight of Segue)
+    alarming = [line for line in (r.stderr + r.stdout).splitlines()
+                if any(w in line.lower() for w in ("rejected", "warning", "error", "traceback", "failed"))]
+    assert not alarming, alarming
+    # the table names the keys the files play (their key markers), not the spec's home key
+    for stem in ("fantasy_game", "dark_ambient", "light_orchestral_film", "mood_tense", "fantasy_game_trace"):
+        keys = [m.text.removeprefix("key: ") for m in mido.MidiFile(str(out / f"{stem}.mid")).tracks[0]
+                if m.type == "marker" and m.text.startswith("key: ")]
+        played = " → ".join(k for i, k in enumerate(keys) if i == 0 or keys[i - 1] != k)
+        label = "game trace" if stem == "fantasy_game_trace" else stem
+        row = next(line for line in r.stdout.splitlines() if label in line)
+        assert played in row, (stem, played, row)
     wavs = sorted(out.glob("*.wav"))
     mids = sorted(out.glob("*.mid"))
     xmls = sorted(out.glob("*.musicxml"))
@@ -195,3 +207,79 @@ def test_score_command(tmp_path) -> None:
     junk.write_bytes(os.urandom(300))
     r = segue("score", str(junk), "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def installed_segue(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The console script the package installs (what a user types), not ``python -m``."""
+    exe = Path(sys.executable).with_name("segue.exe" if os.name == "nt" else "segue")
+    assert exe.is_file(), f"the `segue` console script is not installed beside {sys.executable}"
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=600)
+
+
+def test_check_exit_status_through_the_installed_command(tmp_path) -> None:
+    """docs/originality.md: 0 original, 1 similar or copy, 2 a user error."""
+    from music21 import corpus
+
+    bach = Path(corpus.__file__).parent / "bach" / "bwv66.6.mxl"
+    r = installed_segue("check", str(bach))
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "COPY" in r.stdout
+    mid = tmp_path / "ours.mid"
+    assert segue("compose", "--spec", "examples/dark_ambient.yaml", "--bars", "8", "--out", str(mid)).returncode == 0
+    r = installed_segue("check", str(mid))
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert "ORIGINAL" in r.stdout.upper()
+    r = installed_segue("check", str(tmp_path / "missing.mid"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args", [("nosuch",), ("compose",), ("compose", "--out", "x.mid", "--bars", "many"), ()])
+def test_usage_errors_exit_2_without_a_traceback(args) -> None:
+    r = installed_segue(*args)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_help_exits_0() -> None:
+    r = installed_segue("--help")
+    assert r.returncode == 0 and "compose" in r.stdout
+
+
+def test_every_user_error_type_is_where_main_looks_for_it() -> None:
+    """main() finds user errors by module and name without importing anything; a moved class would be a traceback."""
+    import importlib
+
+    from segue import cli
+
+    for module, name in cli._USER_ERROR_TYPES:
+        cls = getattr(importlib.import_module(module), name)
+        assert issubclass(cls, Exception), (module, name)
+        assert cls.__module__ == module, (module, name, cls.__module__)
+
+
+HEAVY = ("scipy", "music21", "matplotlib", "pretty_midi", "pedalboard", "tinysoundfont", "soundfile", "pyloudnorm")
+
+
+def _modules_after(*args: str) -> set[str]:
+    code = ("import sys\nsys.argv = ['segue', *sys.argv[1:]]\nfrom segue.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write('MODULES ' + ' '.join(sorted(sys.modules)) + '\\n')\n")
+    r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    line = next(x for x in r.stderr.splitlines() if x.startswith("MODULES "))
+    return set(line.split()[1:])
+
+
+def test_help_imports_no_heavy_library() -> None:
+    """`segue --help` stays fast because it imports nothing that makes music (benchmarks/bench_startup.py times it)."""
+    mods = _modules_after("--help")
+    tops = {m.split(".")[0] for m in mods}
+    assert not tops & {*HEAVY, "numpy", "pydantic"}, sorted(tops & {*HEAVY, "numpy", "pydantic"})
+    assert not any(m.startswith("segue.") and m != "segue.cli" for m in mods), sorted(m for m in mods if m.startswith("segue."))
+
+
+def test_composing_a_midi_file_imports_no_audio_or_notation_library(tmp_path) -> None:
+    mods = _modules_after("compose", "--bars", "1", "--out", str(tmp_path / "x.mid"))
+    assert (tmp_path / "x.mid").is_file()
+    tops = {m.split(".")[0] for m in mods}
+    assert not tops & {"scipy", "music21", "matplotlib"}, sorted(tops & {"scipy", "music21", "matplotlib"})

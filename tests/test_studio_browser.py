@@ -4,7 +4,8 @@ Loads the page, starts a session, moves the intensity slider and checks that the
 parameter (via REST status) and the streamed audio (the page's received-audio RMS) change, types
 a broken spec and checks the error shown at its line, and saves screenshots of the main views
 under tests/artifacts/studio/ (the folder ignores itself in git). Chromium comes from the system
-(``apt-get install chromium``); without it this test fails with a message saying so.
+through the ``chromium`` fixture (tests/conftest.py): installed with ``apt-get install chromium`` when it is
+missing and the run may install packages; otherwise the test fails with a message saying so.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import pytest
 
 from segue.studio.server import make_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--autoplay-policy=no-user-gesture-required"]
@@ -58,10 +58,7 @@ def mean_rms(page: object, seconds: float = 3.0) -> float:
     return sum(values) / len(values)
 
 
-def test_studio_in_headless_chromium(studio_url: str) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `apt-get update && apt-get install -y chromium` "
-                    "(the browser tests need a real browser; `playwright install` is not used)")
+def test_studio_in_headless_chromium(studio_url: str, chromium: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     if ARTIFACTS.exists():
@@ -69,7 +66,7 @@ def test_studio_in_headless_chromium(studio_url: str) -> None:
     ARTIFACTS.mkdir(parents=True)
     (ARTIFACTS.parent / ".gitignore").write_text("*\n")  # screenshots are test output, never committed
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=str(chromium), args=ARGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             problems: list[str] = []

@@ -15,12 +15,13 @@ from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 app = typer.Typer(
     name="segue", help="Adaptive, AI-generated music for games, film and media.",
     no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+    # plain help text: typer's rich help formatter imports rich.markdown, pygments and markdown-it
+    # (~0.15 s CPU) just to draw boxes around `segue --help`
+    rich_markup_mode=None,
 )
 out = Console()
 err = Console(stderr=True)
@@ -30,34 +31,41 @@ class UserError(Exception):
     """Anything the user can fix: printed as one line, exit status 2."""
 
 
+# Where each kind of user error is defined. They are looked up only in modules already imported when
+# an exception reaches ``main()`` (an exception cannot come from a module nobody imported), so that
+# learning the error types costs nothing at start-up: importing the subsystems to get their
+# classes cost 1.4 s of CPU before `segue --help` printed a line.
+_USER_ERROR_TYPES = (
+    ("segue.audio.errors", "AudioError"),
+    ("segue.compose.affect", "MoodError"),
+    ("segue.pipeline", "OutputError"),
+    ("segue.spec.issues", "SpecError"),
+    ("segue.style.errors", "StyleError"),
+    ("segue.engine.controls", "TimelineError"),
+    ("segue.evaluate.errors", "EvaluationError"),
+    ("segue.server", "ServerError"),
+    ("segue.film.errors", "FilmError"),
+    ("segue.originality.errors", "OriginalityError"),
+    ("segue.studio.errors", "StudioError"),
+    ("segue.variations.errors", "VariationError"),
+)
+
+
 def _user_error_types() -> tuple[type[BaseException], ...]:
-    from segue.audio import AudioError
-    from segue.compose.affect import MoodError
-    from segue.pipeline import OutputError
-    from segue.spec import SpecError
-    from segue.style import StyleError
-
-    from segue.engine.controls import TimelineError
-
-    types: list[type[BaseException]] = [UserError, SpecError, AudioError, StyleError, MoodError, OutputError,
-                                        TimelineError]
-    try:
-        from segue.evaluate import EvaluationError as EvalError
-        from segue.server import ServerError
-        from segue.film import FilmError
-        from segue.originality import OriginalityError
-        from segue.studio import StudioError
-        from segue.variations import VariationError
-
-        types += [EvalError, ServerError, VariationError, StudioError, FilmError, OriginalityError]
-    except ImportError:  # pragma: no cover - evaluate is part of the package
-        pass
+    """The user-error classes of every subsystem imported so far (and :class:`UserError`)."""
+    types: list[type[BaseException]] = [UserError]
+    for module, name in _USER_ERROR_TYPES:
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            types.append(cls)
     return tuple(types)
 
 
 @contextmanager
 def progress_bar(label: str) -> Iterator:
     """A rich progress bar; yields a ``(done, total)`` callback."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as prog:
         task = prog.add_task(label, total=None)
@@ -385,7 +393,8 @@ def check(
     raise typer.Exit(code)
 
 
-index_app = typer.Typer(help="Reference catalogues for the originality guard.", no_args_is_help=True)
+index_app = typer.Typer(help="Reference catalogues for the originality guard.", no_args_is_help=True,
+                        rich_markup_mode=None)
 app.add_typer(index_app, name="index")
 
 
@@ -448,6 +457,8 @@ def demo(
     bars: int = typer.Option(16, help="Bars per piece."),
 ) -> None:
     """Render a showcase from the example specs: WAV, MIDI, MusicXML and stems."""
+    from rich.table import Table
+
     from segue.demo import run_demo
 
     t0 = time.perf_counter()
@@ -463,35 +474,47 @@ def demo(
     out.print(f"[green]done[/green] in {time.perf_counter() - t0:.1f} s — open the .wav files, or the .mid/.musicxml in your DAW")
 
 
+def _usage_error_types() -> tuple[type[BaseException], ...]:
+    """Click's usage errors: typer ≥ 0.26 carries its own copy of click, older ones use click itself."""
+    types: list[type[BaseException]] = []
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            types.append(__import__(module, fromlist=["ClickException"]).ClickException)
+        except (ImportError, AttributeError):
+            pass
+    return tuple(types)
+
+
 def main() -> None:
-    """Entry point: run the app, turning user errors into one clear line and exit status 2."""
+    """Entry point: run the app, turning user errors into one clear line and exit status 2.
+
+    Exit status: 0 success; 1 a finding the command reports as a failure (``segue check``: similar
+    or copy); 2 a user error or a usage error; 130 interrupted. In click's non-standalone mode a
+    command's ``typer.Exit(code)`` comes back as the return value, which must become the status.
+    """
     try:
-        errors = _user_error_types()
-    except Exception:  # pragma: no cover - a broken install should still show its error
-        errors = (UserError,)
-    try:
-        app(standalone_mode=False)
-    except errors as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
-        sys.exit(2)
-    except FileNotFoundError as exc:
-        err.print(f"[red]error:[/red] file not found: {exc.filename or exc}", highlight=False)
-        sys.exit(2)
-    except (typer.Abort, KeyboardInterrupt):
-        err.print("aborted")
-        sys.exit(130)
-    except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(2)
+        code = app(standalone_mode=False)
     except SystemExit:
         raise
-    except Exception as exc:  # click usage errors come through here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except (KeyboardInterrupt, typer.Abort):
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:
+        errors = _user_error_types()
+        if isinstance(exc, errors):
+            err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
+            sys.exit(2)
+        if isinstance(exc, FileNotFoundError):
+            err.print(f"[red]error:[/red] file not found: {exc.filename or exc}", highlight=False)
+            sys.exit(2)
+        if isinstance(exc, ValueError):
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            sys.exit(2)
+        if isinstance(exc, _usage_error_types()):  # usage errors come through here in non-standalone mode
             exc.show()
-            sys.exit(exc.exit_code)
+            sys.exit(exc.exit_code if isinstance(exc.exit_code, int) else 2)
         raise
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

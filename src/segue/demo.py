@@ -18,9 +18,19 @@ from segue.evaluation_run import example_specs, examples_dir
 from segue.pipeline import play, render, write_performance, write_rendered, write_sidecar
 
 
+def keys_played(perf) -> str:
+    """The keys the performance actually plays, in order ("D dorian → A minor → D dorian"), read from its
+    bars (what the MIDI file's key signatures and markers say), not from the spec."""
+    names: list[str] = []
+    for _tick, key in perf.key_changes():
+        if not names or names[-1] != key.name():
+            names.append(key.name())
+    return " → ".join(names) if names else perf.home_key.name()
+
+
 def run_demo(out_dir: Path, bars: int = 16, progress: Callable[[int, int], None] | None = None) -> list[dict]:
+    specs = example_specs()  # first: a missing example leaves no empty folder behind
     out_dir.mkdir(parents=True, exist_ok=True)
-    specs = example_specs()
     jobs: list[tuple[str, object, Affect | None, bool]] = []
     for spec in specs:
         stem = Path(spec.source_path).stem if spec.source_path else str(spec.name)
@@ -40,7 +50,7 @@ def run_demo(out_dir: Path, bars: int = 16, progress: Callable[[int, int], None]
         if full:
             files += [f for f in write_rendered(r, out_dir / f"{stem}.flac") if f.suffix == ".flac"]
         perf = r.performance
-        rows.append({"piece": stem, "key": perf.home_key.name() if aff is None else perf.bars[0].key.name(),
+        rows.append({"piece": stem, "key": keys_played(perf),
                      "tempo": perf.bars[0].tempo, "bars": len(perf.bars), "seconds": perf.seconds,
                      "files": [f.relative_to(out_dir) if f.is_relative_to(out_dir) else f for f in files
                                if f.parent == out_dir] + ([Path(f"{stem}_stems/")] if full else [])})
@@ -56,7 +66,7 @@ def run_demo(out_dir: Path, bars: int = 16, progress: Callable[[int, int], None]
         write_sidecar(wav, played.performance.provenance)
         mid = write_performance(played.performance, out_dir / "fantasy_game_trace.mid")
         kinds = [e.kind for e in played.events]
-        rows.append({"piece": "game trace", "key": game.palette.home_key.name(), "tempo": played.performance.bars[0].tempo,
+        rows.append({"piece": "game trace", "key": keys_played(played.performance), "tempo": played.performance.bars[0].tempo,
                      "bars": len(played.performance.sounding_bars()), "seconds": timeline.end_sample() / timeline.sample_rate,
                      "files": [wav.relative_to(out_dir), mid.relative_to(out_dir)],
                      "note": f"{kinds.count('state_entered')} transitions, {kinds.count('stinger')} stingers"})

@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d
 
 _CHUNK = 2048  # the release is computed in chunks so that r**-k stays far from overflow
 
@@ -74,6 +73,8 @@ class Limiter:
             return np.ascontiguousarray(out)  # at rest: an exact delay line
 
         # the window [i - L, i] in block coordinates is centred on i + L/2 of ``gains``
+        from scipy.ndimage import minimum_filter1d  # scipy costs ~1 s to import: only when limiting
+
         held = minimum_filter1d(gains, size=lookahead + 1, mode="nearest")[lookahead // 2 : lookahead // 2 + n]
         released = 1.0 - self._release_envelope(1.0 - held)
         extended = np.concatenate([self._smooth_history, released])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import sosfilt
 
 from segue.audio.limiter import Limiter
 
@@ -42,6 +41,8 @@ def _k_weighting(sample_rate: int) -> np.ndarray:
 
 def k_weighted(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """``audio`` through the BS.1770 K-weighting filters (float64): what loudness measures hear."""
+    from scipy.signal import sosfilt  # imported where used: scipy.signal costs ~1 s
+
     return sosfilt(_k_weighting(sample_rate), np.asarray(audio, dtype=np.float64), axis=0)
 
 
@@ -57,6 +58,8 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int, *, chunk: int = 1 <
         x = x[:, None]
     step = int(round(0.1 * sample_rate))
     block_steps = 4  # 400 ms blocks overlapping by 75 %
+    from scipy.signal import sosfilt
+
     sos = _k_weighting(sample_rate)
     state = np.zeros((sos.shape[0], 2, x.shape[1]))
     chunk -= chunk % step

@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import lfilter
 
 from segue.engine.params import ParameterTrack
 
@@ -115,6 +114,8 @@ class VolumeAutomation:
                 begin = self._last_db if self._last_db is not None else float(out[0])
                 self._state = np.array([begin * (1.0 - self._b[0])])
             k = min(glide_end - start, n)
+            from scipy.signal import lfilter  # scipy.signal costs ~1 s to import: only once a fader glides
+
             out[:k], self._state = lfilter(self._b, self._a, out[:k], zi=self._state)
         self._last_db = float(out[-1])
         gains = np.power(10.0, out / 20.0)

@@ -2,7 +2,7 @@
 
 The conductor track carries what a DAW needs to line the file up with picture and other
 stems: tempo map, time signature, key signature (with the mode spelled in a marker, since
-MIDI only knows major/minor), phrase markers and the provenance as a text event. Every layer
+MIDI only knows major/minor), phrase markers and the provenance as a sequencer-specific event. Every layer
 track ends at the same tick, so the file's length is exactly the composed length.
 """
 
@@ -68,8 +68,38 @@ def track_from_events(events: list[tuple[int, int, mido.Message | mido.MetaMessa
     return track
 
 
-def build_midi(perf: Performance) -> mido.MidiFile:
-    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ)
+PROVENANCE_MANUFACTURER = 0x7D
+"""The manufacturer byte of our sequencer-specific event: 0x7D is MIDI's "non-commercial" ID."""
+PROVENANCE_PREFIX = b"segue:"
+
+
+def provenance_event(provenance: dict) -> mido.MetaMessage:
+    """The provenance as a *sequencer-specific* meta event (FF 7F): ``7D`` ``segue:{json}`` in UTF-8.
+
+    It used to be a text event (FF 01) at tick 0, which notation programs print as a text item,
+    so MuseScore drew bar 1 empty and over-wide. Sequencer-specific events are for the program that
+    wrote them; the others ignore them. The same JSON is in the ``*.segue.json`` sidecar.
+    """
+    blob = PROVENANCE_PREFIX + json.dumps(provenance, sort_keys=True, separators=(",", ":"),
+                                          ensure_ascii=False).encode("utf-8")
+    return mido.MetaMessage("sequencer_specific", data=(PROVENANCE_MANUFACTURER, *blob))
+
+
+def read_provenance(mid: mido.MidiFile) -> dict | None:
+    """The provenance a Segue MIDI file carries (see :func:`provenance_event`), or None."""
+    for track in mid.tracks[:1]:
+        for msg in track:
+            if msg.type == "sequencer_specific":
+                data = bytes(msg.data)
+                if data[:1] == bytes([PROVENANCE_MANUFACTURER]) and data[1:].startswith(PROVENANCE_PREFIX):
+                    return json.loads(data[1 + len(PROVENANCE_PREFIX):].decode("utf-8"))
+    return None
+
+
+def build_midi(perf: Performance, *, provenance: bool = True, markers: bool = True) -> mido.MidiFile:
+    """The type-1 MIDI file of ``perf``. ``markers=False`` leaves out the key, phrase and chord markers
+    and ``provenance=False`` the provenance event (the notation export reads its own copy)."""
+    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ, charset="utf-8")  # names in UTF-8, not latin-1
     end = perf.end_tick
     conductor: list = [
         (0, 0, mido.MetaMessage("track_name", name=perf.name[:120])),
@@ -80,8 +110,9 @@ def build_midi(perf: Performance) -> mido.MidiFile:
             conductor.append((p.tick, 2, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(p.bpm))))
     for tick, key in perf.key_changes():
         conductor.append((tick, 3, mido.MetaMessage("key_signature", key=midi_key_name(key))))
-        conductor.append((tick, 4, mido.MetaMessage("marker", text=f"key: {key.name()}")))
-    for bar in perf.sounding_bars():
+        if markers:
+            conductor.append((tick, 4, mido.MetaMessage("marker", text=f"key: {key.name()}")))
+    for bar in perf.sounding_bars() if markers else ():
         if bar.bar_in_phrase == 0:
             section = f" ({bar.section})" if bar.section else ""
             conductor.append((bar.start, 5, mido.MetaMessage("marker", text=f"phrase {bar.phrase_index + 1}: {bar.phrase_kind}{section}")))
@@ -90,9 +121,8 @@ def build_midi(perf: Performance) -> mido.MidiFile:
             # checked against when the file is read back: "chord: D7 = D F# A C"
             if bar.start + off < end and (bar.cut is None or bar.start + off < bar.cut):
                 conductor.append((bar.start + off, 5, mido.MetaMessage("marker", text=chord_marker(chord))))
-    if perf.provenance:
-        text = "segue:" + json.dumps(perf.provenance, sort_keys=True, separators=(",", ":"))
-        conductor.append((0, 6, mido.MetaMessage("text", text=text)))
+    if perf.provenance and provenance:
+        conductor.append((0, 6, provenance_event(perf.provenance)))
     mid.tracks.append(track_from_events(conductor, end))
     chans = channels_for(perf.parts)
     for part in perf.parts:

@@ -177,11 +177,10 @@ def build_film_midi(notes: FilmNotes, deck_starts: list[int], tick_from: int, ti
         if tick_from <= tick <= tick_to:
             cond.append((_map(regions, tick), 4, mido.MetaMessage("marker", text=text[:120])))
     if perf.provenance:
-        import json
+        from segue.export.midi import provenance_event
 
-        cond.append((0, 6, mido.MetaMessage("text", text="segue:" + json.dumps(perf.provenance, sort_keys=True,
-                                                                             separators=(",", ":")))))
-    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ)
+        cond.append((0, 6, provenance_event(perf.provenance)))
+    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ, charset="utf-8")  # names in UTF-8, not latin-1
     mid.tracks.append(track_from_events(cond, end_file))
     chans = channels_for(perf.parts)
     for part in parts:

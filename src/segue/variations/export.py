@@ -74,7 +74,7 @@ def build_midi(x: "Variation | Motif | Piece"):  # -> mido.MidiFile
 
     piece = Piece.of(x)
     end = piece.end
-    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ)
+    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ, charset="utf-8")  # names in UTF-8, not latin-1
 
     def track(events: list[tuple[int, int, object]]) -> mido.MidiTrack:
         t = mido.MidiTrack()
