@@ -34,7 +34,7 @@ from segue.style.neural import (
 NEURAL_FILE = "neural.bin.gz"
 NGRAM_FILE = "ngram4.json.gz"
 EPS = 1e-6
-DEFAULTS = {"hidden": 256, "epochs": 10, "batch": 256, "lr": 2e-3, "seed": 20240607, "steps_only": 0.12,
+DEFAULTS = {"hidden": 256, "epochs": 4, "batch": 256, "lr": 2e-3, "seed": 20240607, "steps_only": 0.12,
             "valid_share": 0.05}
 
 
