@@ -181,9 +181,10 @@ def pitch_line(
         cand = cur + STEPS
         if rich:
             chord_now = chord_at(on)
-            note_ctx = NoteContext(hist, on / PPQ, dur / PPQ, len(rhythm), chord_now.degree, key.family,
+            chord_deg = chord_now.degree if getattr(melody, "conditions_on_chords", False) else None
+            note_ctx = NoteContext(hist, on / PPQ, dur / PPQ, len(rhythm), chord_deg, key.family,
                                    meter.numerator, meter.denominator)
-            p = np.asarray(melody.note_probs(note_ctx), dtype=float) * leap
+            p = np.asarray(melody.note_probs(note_ctx), dtype=float) ** getattr(melody, "sharpness", 1.0) * leap
         else:
             p = np.asarray(melody.step_probs(steps), dtype=float) * leap
         p = p * ((cand >= lo) & (cand <= hi))
