@@ -28,17 +28,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bars", type=int, default=64)
     ap.add_argument("--render-bars", type=int, default=32)
+    ap.add_argument("--style", default=None, help="compose with this style (default/markov, neural or a file)")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     from segue.compose.affect import Affect
     from segue.pipeline import compose, render
     from segue.spec import load_spec
-    from segue.style import load_default
+    from segue.style import load_default, load_style
 
     from segue.spec import spec_from_dict
 
     load_default()
+    style = load_style(args.style) if args.style else None
     full = load_spec(ROOT / "examples" / "fantasy_game.yaml")
     # the yardstick is six layers: the same score without its horns (melody, counter, strings,
     # bass, harp ostinato, drums), all playing at combat intensity
@@ -55,15 +57,15 @@ def main() -> None:
     for label, spec, aff in (("calm", full, Affect(0.4, 0.2, 0.2)), ("combat", full, Affect(-0.3, 0.95, 0.95)),
                              ("combat, six layers", six, Affect(-0.3, 0.95, 0.95))):
         layers = len(spec.layers)
-        compose(spec, bars=4, affect=aff)  # warm caches (style model, soundfont)
+        compose(spec, bars=4, affect=aff, style=style)  # warm caches (style model, soundfont)
         t = cpu()
-        perf = compose(spec, bars=args.bars, affect=aff)
+        perf = compose(spec, bars=args.bars, affect=aff, style=style)
         dt = cpu() - t
         active = sum(1 for p in perf.parts if perf.notes(p.name))
         rows.append((f"compose ({label}, {active}/{layers} layers)", perf.seconds, dt))
-        render(spec, bars=2, affect=aff)
+        render(spec, bars=2, affect=aff, style=style)
         t = cpu()
-        r = render(spec, bars=args.render_bars, affect=aff)
+        r = render(spec, bars=args.render_bars, affect=aff, style=style)
         dt = cpu() - t
         rows.append((f"compose+render ({label}, {active}/{layers} layers)", r.performance.seconds, dt))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

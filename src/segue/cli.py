@@ -320,12 +320,13 @@ def eval_cmd(
     bars: Optional[int] = typer.Option(None, help="Bars per generated piece (default: each as long as a held-out piece)."),
     seed: int = typer.Option(0, help="Base seed."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the numbers as JSON."),
+    style: Optional[str] = typer.Option(None, "--style", help="Compose with this style: default/markov, neural or a model file (default: each spec's own)."),
 ) -> None:
     """Print QUALITY.md §1–3 and §7–8: constraints, plausibility vs. baselines, control response, musicianship, emotion."""
     from segue.evaluation_run import run_eval
 
     with progress_bar("evaluating") as cb:
-        result = run_eval(pieces=pieces, bars=bars, seed=seed, progress=cb)
+        result = run_eval(pieces=pieces, bars=bars, seed=seed, progress=cb, style=style)
     out.print(result.renderable())
     if json_out is not None:
         json_out.write_text(result.to_json(), encoding="utf-8")

@@ -177,7 +177,8 @@ class EvalResult:
 SWEEP = [round(x, 2) for x in np.linspace(0.0, 1.0, 11)]
 
 
-def control_sweeps(spec: object, seeds: list[int], bars: int = 8) -> dict[str, list[tuple[float, dict]]]:
+def control_sweeps(spec: object, seeds: list[int], bars: int = 8,
+                   style: object | None = None) -> dict[str, list[tuple[float, dict]]]:
     """Sweep arousal, intensity and valence (others held at the spec's mood); average over seeds."""
     from segue.pipeline import compose
 
@@ -188,22 +189,26 @@ def control_sweeps(spec: object, seeds: list[int], bars: int = 8) -> dict[str, l
         for x in SWEEP:
             vals = {"valence": m.valence, "arousal": m.arousal, "intensity": m.intensity}
             vals[control] = x * 2 - 1 if control == "valence" else x
-            ms = [measure(compose(spec, bars=bars, seed=s, affect=Affect(**vals))) for s in seeds]
+            ms = [measure(compose(spec, bars=bars, seed=s, affect=Affect(**vals), style=style)) for s in seeds]
             rows.append((vals[control], {k: float(np.mean([d[k] for d in ms])) for k in ms[0]}))
         sweeps[control] = rows
     return sweeps
 
 
 def run_eval(pieces: int = 100, bars: int | None = None, seed: int = 0,
-             progress: Callable[[int, int], None] | None = None) -> EvalResult:
-    """``bars`` None: each piece takes the length of a random held-out piece (like with like)."""
+             progress: Callable[[int, int], None] | None = None, style: str | None = None) -> EvalResult:
+    """``bars`` None: each piece takes the length of a random held-out piece (like with like).
+
+    ``style``: compose every piece with this style (``default``/``markov``, ``neural`` or a model
+    file) instead of each spec's own."""
     bars_from_reference = bars is None
     bars_fixed = bars or 16
     from segue.evaluate import constraint_report, control_table, plausibility_table
     from segue.export import write_midi
     from segue.pipeline import compose
-    from segue.style import load_heldout
+    from segue.style import load_heldout, load_style
 
+    style_model = None if style is None else load_style(style)
     specs = example_specs()
     rng = np.random.default_rng(seed)
     reference = load_heldout()
@@ -220,7 +225,7 @@ def run_eval(pieces: int = 100, bars: int | None = None, seed: int = 0,
             lead = next((layer for layer in spec.layers if layer.role == "melody"), None)
             low = float(lead.enter) if lead is not None else 0.0
             aff = Affect(float(rng.uniform(-1, 1)), float(rng.uniform(0, 1)), float(rng.uniform(low, 1)))
-            perf = compose(spec, bars=bars, seed=seed * 100003 + i, affect=aff)
+            perf = compose(spec, bars=bars, seed=seed * 100003 + i, affect=aff, style=style_model)
             path = write_midi(perf, Path(tmp) / f"piece{i}.mid")
             checks.append(check_midi_constraints(path, spec, bars))
             generated.append(melody_piece(perf))
@@ -228,16 +233,17 @@ def run_eval(pieces: int = 100, bars: int | None = None, seed: int = 0,
                 progress(i + 1, steps)
     plaus = plausibility_table(generated, reference, seed=seed)
     control_spec = specs[0]
-    sweeps = control_sweeps(control_spec, seeds=[seed + k for k in range(4)], bars=8)
+    sweeps = control_sweeps(control_spec, seeds=[seed + k for k in range(4)], bars=8, style=style_model)
     if progress:
         progress(steps, steps)
     ctl = control_table(sweeps)
     cons = constraint_report([{k: v for k, v in c.items() if k != "key_share"} for c in checks])
     details = {"pieces": pieces, "bars": "matched to held-out pieces" if bars_from_reference else bars_fixed,
                "reference_pieces": len(reference), "seed": seed,
-               "control_spec": str(control_spec.name), "sweep_values": SWEEP}
+               "control_spec": str(control_spec.name), "sweep_values": SWEEP,
+               "style": style or "each spec's own"}
     result = EvalResult(cons, plaus, ctl, details)
-    result.musicianship = musicianship_eval(seed=seed)
+    result.musicianship = musicianship_eval(seed=seed, style=style_model)
     return result
 
 
@@ -253,7 +259,7 @@ def _measure_written(perf, spec: object, path: Path) -> dict[str, float]:
 
 
 def musicianship_eval(seed: int = 0, seeds: int = 10, bars: int = 32, emotion_seeds: int = 5,
-                      emotion_bars: int = 16) -> dict:
+                      emotion_bars: int = 16, style: object | None = None) -> dict:
     """QUALITY §7–8 from written MIDI files: the example specs at their own mood, and the moods of §8.
 
     §7: ``seeds`` pieces of ``bars`` bars per example spec, measured and averaged, next to the Bach
@@ -275,12 +281,12 @@ def musicianship_eval(seed: int = 0, seeds: int = 10, bars: int = 32, emotion_se
     with tempfile.TemporaryDirectory() as tmp:
         for spec in example_specs():
             per_spec[str(spec.name)] = [
-                _measure_written(compose(spec, bars=bars, seed=seed + k), spec, Path(tmp) / f"m{len(per_spec)}_{k}.mid")
+                _measure_written(compose(spec, bars=bars, seed=seed + k, style=style), spec, Path(tmp) / f"m{len(per_spec)}_{k}.mid")
                 for k in range(seeds)]
         spec = default_spec()
         for mood, (valence, arousal) in EMOTION_MOODS.items():
             aff = Affect(valence, arousal, float(spec.mood.intensity))
-            ms = [_measure_written(compose(spec, bars=emotion_bars, seed=seed + k, affect=aff), spec,
+            ms = [_measure_written(compose(spec, bars=emotion_bars, seed=seed + k, affect=aff, style=style), spec,
                                    Path(tmp) / f"{mood}{k}.mid") for k in range(emotion_seeds)]
             summary = summarise(ms)
             per_mood[mood] = {"valence": valence, "arousal": arousal, **{c: summary[c] for c in EMOTION_COLUMNS}}

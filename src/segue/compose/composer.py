@@ -27,7 +27,7 @@ from segue.compose.parts import (
 )
 from segue.compose.random import rng_for
 from segue.compose.state import MusicalState, clamp
-from segue.music import Chord, Key, Meter, Note
+from segue.music import PPQ, Chord, Key, Meter, Note
 
 ROLES = ("melody", "counter", "harmony", "bass", "percussion", "ostinato", "drone")
 PHRASE_KINDS = ("statement", "development", "contrast", "restatement")
@@ -629,6 +629,8 @@ class Composer:
         chord_at = ctx.chord_at()
         last = mem.get("degree", centre)
         prev_steps = mem.get("steps", [])
+        # the line's earlier notes, for a melody model that reads more than two steps (the neural style)
+        history = mem.get("history", []) if hasattr(self.style.melody, "note_probs") else None
         # busier is shorter; dark and tense is shorter still (a clipped, agitated line)
         articulation = 0.95 - 0.25 * state.density - 0.15 * max(0.0, -state.valence) * state.tension
         motif: mel.Motif | None = None
@@ -658,7 +660,7 @@ class Composer:
                     r = mel.syncopate(r_, r, self.meter, self._syncopation(density))
                     return mel.pitch_line(
                         r_, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
-                        bounds=bounds, center=centre, tension=state.tension, spread=spread,
+                        bounds=bounds, center=centre, tension=state.tension, spread=spread, history=history,
                     )
                 ph.fresh[tag] = guarded(make)
             return ph.fresh[tag]
@@ -671,6 +673,7 @@ class Composer:
                 return mel.pitch_line(
                     r_, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
                     bounds=bounds, center=centre, tension=state.tension, final_degrees=final, spread=spread,
+                    history=history,
                 )
             motif = guarded(cadence)
             if recipe == "C" and ph.cadence == "half" and density > 0.3 and ph.form is not None:
@@ -758,6 +761,9 @@ class Composer:
         if motif:
             mem["steps"] = [b.degree - a.degree for a, b in zip(motif, motif[1:])][-2:]
             mem["degree"] = motif[-1].degree
+            if hasattr(self.style.melody, "note_probs"):
+                mem["history"] = (mem.get("history", []) + [(n.degree, n.onset / PPQ, n.duration / PPQ)
+                                                            for n in sorted(motif, key=lambda n: n.onset)])[-16:]
         bar_mat = ph.bar_material[ctx.bar_in_phrase] if ph.bar_material else None
         if bar_mat is not None and bar_mat in self._bar_store and self._bar_store[bar_mat][1] is None:
             self._bar_store[bar_mat] = (self._bar_store[bar_mat][0], (part.name, list(motif)))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from segue.compose.random import pick
-from segue.music import Chord, Key, Meter
+from segue.music import PPQ, Chord, Key, Meter
 
 STEPS = np.arange(-7, 8)
 
@@ -144,6 +144,7 @@ def pitch_line(
     tension: float,
     final_degrees: frozenset[int] | None = None,
     spread: int = 3,
+    history: list[tuple[int, float, float]] | None = None,
 ) -> Motif:
     """Scale degrees for a rhythm, sampled from the learned step model under hard constraints.
 
@@ -152,7 +153,21 @@ def pitch_line(
     a tension-dependent appetite for leaps. ``spread`` (scale steps) is how far the line may roam
     from the centre before the pull starts: the piece's ambitus. ``final_degrees`` forces the
     last note onto one of those scale degrees (a cadence).
+
+    ``history`` (the line's earlier notes as (degree, onset in quarters from its bar start,
+    duration in quarters)) is for a style whose melody model has ``note_probs`` (the neural
+    style): it then sees the earlier notes, this note's place in the bar and its length, the
+    bar's density, the chord and the key family. Without it (or for the Markov model) the
+    learned step model gets the previous two steps, as always.
     """
+    rich = history is not None and hasattr(melody, "note_probs")
+    if rich:
+        from segue.style.neural import NoteContext
+
+        hist = list(history) if history else [(start, 0.0, float(meter.ticks_per_beat) / PPQ)]
+        hist = hist[-16:]
+        if hist[-1][0] != start:
+            hist.append((start, 0.0, float(meter.ticks_per_beat) / PPQ))
     lo, hi = bounds
     ct_pref = float(getattr(melody, "chord_tone_on_strong_beat", 0.7))
     ct_boost = 1.0 + 8.0 * ct_pref
@@ -164,7 +179,14 @@ def pitch_line(
     out: Motif = []
     for i, (on, dur) in enumerate(rhythm):
         cand = cur + STEPS
-        p = np.asarray(melody.step_probs(steps), dtype=float) * leap
+        if rich:
+            chord_now = chord_at(on)
+            chord_deg = chord_now.degree if getattr(melody, "conditions_on_chords", False) else None
+            note_ctx = NoteContext(hist, on / PPQ, dur / PPQ, len(rhythm), chord_deg, key.family,
+                                   meter.numerator, meter.denominator)
+            p = np.asarray(melody.note_probs(note_ctx), dtype=float) ** getattr(melody, "sharpness", 1.0) * leap
+        else:
+            p = np.asarray(melody.step_probs(steps), dtype=float) * leap
         p = p * ((cand >= lo) & (cand <= hi))
         dist = np.abs(cand - center)
         p = p * np.exp(-0.35 * np.maximum(dist - spread, 0))
@@ -176,7 +198,7 @@ def pitch_line(
             # over an applied or borrowed chord the tune leans on the tones it shares with the key and
             # leaves the chromatic colour to the harmony (a tune stays singable, and stays in its key)
             p = p * np.where([(c % 7) in altered for c in cand], 0.05, 1.0)
-        if on in strong or on % tpb == 0 and dur >= tpb:
+        if (on in strong or on % tpb == 0 and dur >= tpb) and not (rich and getattr(melody, "conditions_on_chords", False)):
             p = p * np.where(is_ct & ~np.array([(c % 7) in altered for c in cand], dtype=bool), ct_boost, 1.0)
         if final_degrees is not None and i == len(rhythm) - 1:
             p = p * np.array([(c % 7) in final_degrees for c in cand])
@@ -188,6 +210,8 @@ def pitch_line(
         else:
             nxt = int(cand[pick(rng, p)])
         steps = (steps + [nxt - cur])[-2:]
+        if rich:
+            hist = (hist + [(nxt, on / PPQ, dur / PPQ)])[-16:]
         cur = nxt
         out.append(MotifNote(on, dur, nxt))
     return out

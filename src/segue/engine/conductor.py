@@ -82,7 +82,7 @@ class Conductor:
         self.seed = int(spec.seed if seed is None else seed)
         if style is None:
             path = spec.style_path
-            style = load_style(str(path) if path is not None else None)
+            style = load_style(str(path) if path is not None else getattr(spec, "style", None))
         self.style = style
         pal = spec.palette
         self.meter: Meter = pal.meter_value

@@ -376,12 +376,12 @@ def check_theme_notes(view: SpecView) -> Iterable[Finding]:
 
 
 def check_style(view: SpecView) -> Iterable[Finding]:
-    if view.style is None or view.style == "default":
+    if view.style is None or view.style in ("default", "markov", "neural"):
         return
     path = Path(view.style).expanduser()
     resolved = path if path.is_absolute() else (view.base_dir or Path.cwd()) / path
     if not resolved.is_file():
-        yield Finding(("style",), f"style model file '{resolved}' not found (use \"default\" for the built-in style)")
+        yield Finding(("style",), f"style model file '{resolved}' not found (use \"default\" or \"neural\" for a built-in style)")
 
 
 # ---------- the adaptive sections ----------

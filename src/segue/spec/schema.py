@@ -672,8 +672,8 @@ class Spec(SpecModel):
 
     @property
     def style_path(self) -> Path | None:
-        """The trained style model file, or None for the built-in ``default`` style."""
-        if self.style == "default":
+        """The trained style model file, or None for a built-in style (``default``/``markov``, ``neural``)."""
+        if self.style in ("default", "markov", "neural"):
             return None
         path = Path(self.style).expanduser()
         return path if path.is_absolute() else (self._base_dir or Path.cwd()) / path

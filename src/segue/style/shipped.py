@@ -33,12 +33,15 @@ def load_default() -> StyleModel:
 
 
 def load_style(name_or_path: str | Path | None) -> StyleModel:
-    """``None`` or ``"default"`` → the shipped style; anything else is the path of a saved model."""
-    if name_or_path is None or str(name_or_path) == "default":
+    """``None``, ``"default"`` or ``"markov"`` → the shipped count-based style; ``"neural"`` → the neural
+    melody model with the default rhythm and harmony; anything else is the path of a saved model."""
+    if name_or_path is None or str(name_or_path) in ("default", "markov"):
         return load_default()
+    if str(name_or_path) == "neural":
+        return load_neural()
     path = Path(name_or_path).expanduser()
     if not path.is_file():
-        raise StyleError(f"no style model at {path} (give 'default' or the path of a file made by `segue train`)")
+        raise StyleError(f"no style model at {path} (give 'default', 'markov', 'neural' or the path of a file made by `segue train`)")
     return StyleModel.load(path)
 
 
@@ -57,3 +60,59 @@ def load_heldout_pieces() -> tuple[dict[str, Any], ...]:
 def load_heldout() -> list[HeldoutMelody]:
     """~100 real melodies never used in training: lists of (midi_pitch, onset, duration) in quarter notes."""
     return melodies(load_heldout_pieces())
+
+
+NEURAL_FILE = "neural.bin.gz"
+NGRAM_FILE = "ngram4.json.gz"
+BUILTIN_STYLES = ("default", "markov", "neural")
+"""Style names a spec may give instead of a path: ``default``/``markov`` (count-based) and ``neural``."""
+
+
+def neural_melody_from_bytes(raw: bytes, where: str):
+    from segue.style.neural import NeuralMelodyModel, load_neural_bytes
+
+    params, meta = load_neural_bytes(raw, where)
+    default = load_default().melody
+    return NeuralMelodyModel(params, meta, chord_tone_on_strong_beat=default.chord_tone_on_strong_beat,
+                             ambitus=default.ambitus)
+
+
+def neural_melody_from_file(path: str | Path):
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise StyleError(f"cannot read neural melody model {p}: {exc.strerror or exc}") from exc
+    return neural_melody_from_bytes(raw, str(p))
+
+
+@lru_cache(maxsize=1)
+def load_neural_melody():
+    """The shipped neural melody model (see :mod:`segue.style.neural`), loaded once per process."""
+    res = resources.files("segue.style") / "data" / NEURAL_FILE
+    try:
+        raw = res.read_bytes()
+    except OSError as exc:
+        raise StyleError(f"the neural melody model is missing from the package ({NEURAL_FILE}); "
+                         "run `python -m segue.style.neural_train` to rebuild it") from exc
+    return neural_melody_from_bytes(raw, f"shipped {NEURAL_FILE}")
+
+
+@lru_cache(maxsize=1)
+def load_neural() -> StyleModel:
+    """The ``neural`` style: the neural melody model with the default style's rhythm and harmony."""
+    default = load_default()
+    return StyleModel(name="neural", melody=load_neural_melody(), rhythm=default.rhythm, harmony=default.harmony,
+                      sources=default.sources, training={"melody": "neural", **default.training})
+
+
+def load_ngram4():
+    """The order-4 n-gram baseline that ships beside the neural model (held-out comparisons only)."""
+    import gzip
+    import json
+
+    from segue.style.neural_train import NGram
+
+    raw = (resources.files("segue.style") / "data" / NGRAM_FILE).read_bytes()
+    d = json.loads(gzip.decompress(raw).decode())
+    return NGram(d["counts"], int(d["order"]))
