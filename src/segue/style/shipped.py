@@ -23,13 +23,16 @@ def data_dir() -> Path:
 @lru_cache(maxsize=1)
 def load_default() -> StyleModel:
     """The default style (Bach chorales + British/Irish folk tunes), loaded once per process."""
-    res = resources.files("segue.style") / "data" / DEFAULT_FILE
-    try:
-        raw = res.read_bytes()
-    except OSError as exc:
-        raise StyleError(f"the default style model is missing from the package ({DEFAULT_FILE}); "
-                         "run `python -m segue.style.train` to rebuild it") from exc
+    raw = _packaged(DEFAULT_FILE, "the default style model", "python -m segue.style.train")
     return StyleModel.from_bytes(raw, f"shipped {DEFAULT_FILE}")
+
+
+def _packaged(file: str, what: str, rebuild: str) -> bytes:
+    """The bytes of a data file shipped in the package, or a StyleError that says how to rebuild it."""
+    try:
+        return (resources.files("segue.style") / "data" / file).read_bytes()
+    except OSError as exc:
+        raise StyleError(f"{what} is missing from the package ({file}); run `{rebuild}` to rebuild it") from exc
 
 
 def load_style(name_or_path: str | Path | None) -> StyleModel:
@@ -89,12 +92,7 @@ def neural_melody_from_file(path: str | Path):
 @lru_cache(maxsize=1)
 def load_neural_melody():
     """The shipped neural melody model (see :mod:`segue.style.neural`), loaded once per process."""
-    res = resources.files("segue.style") / "data" / NEURAL_FILE
-    try:
-        raw = res.read_bytes()
-    except OSError as exc:
-        raise StyleError(f"the neural melody model is missing from the package ({NEURAL_FILE}); "
-                         "run `python -m segue.style.neural_train` to rebuild it") from exc
+    raw = _packaged(NEURAL_FILE, "the neural melody model", "python -m segue.style.neural_train")
     return neural_melody_from_bytes(raw, f"shipped {NEURAL_FILE}")
 
 
