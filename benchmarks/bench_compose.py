@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -28,6 +30,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bars", type=int, default=64)
     ap.add_argument("--render-bars", type=int, default=32)
+    ap.add_argument("--bar-seeds", type=int, default=8, help="pieces timed bar by bar (p99 per bar)")
     ap.add_argument("--style", default=None, help="compose with this style (default/markov, neural or a file)")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -68,10 +71,24 @@ def main() -> None:
         r = render(spec, bars=args.render_bars, affect=aff, style=style)
         dt = cpu() - t
         rows.append((f"compose+render ({label}, {active}/{layers} layers)", r.performance.seconds, dt))
+    # time to compose one bar of every layer, bar by bar as the engine does (originality guard on)
+    from segue.pipeline import make_conductor
+
+    per_bar = []
+    for seed in range(args.bar_seeds):
+        c = make_conductor(six, seed=seed, affect=Affect(-0.3, 0.95, 0.95), style=style, guard=True)
+        c.next_bar()  # the first bar also builds the deck
+        for _ in range(args.bars):
+            t = cpu()
+            c.next_bar()
+            per_bar.append(cpu() - t)
+    ms = np.array(per_bar) * 1000
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{'what':48s} {'music s':>9s} {'cpu s':>8s} {'× real time':>12s}")
     for what, music, dt in rows:
         print(f"{what:48s} {music:9.1f} {dt:8.3f} {music / dt:12.0f}")
+    print(f"time to compose one bar (six layers, combat, guard on; {len(ms)} bars, {args.bar_seeds} seeds, CPU time): "
+          f"median {np.median(ms):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms, max {ms.max():.2f} ms")
     print(f"peak resident memory: {peak_mb:.0f} MiB")
 
 

@@ -72,7 +72,7 @@ def pin_to_one_core() -> int:
     return core
 
 
-def bench_spec() -> object:
+def bench_spec(style: str | None = None) -> object:
     """The example game score plus two probes that change nothing until they are used.
 
     The probe stinger (quantize ``immediate``, no cooldown) sounds at the control's own sample, so
@@ -86,6 +86,8 @@ def bench_spec() -> object:
     data["parameters"].append({"name": FADER, "range": [0.0, 1.0], "default": 0.0, "seek": 0.0})
     data["mappings"].append({"parameter": FADER, "target": "layer_gain", "layer": "strings",
                              "curve": [[0.0, 0.0], [1.0, -18.0]]})
+    if style is not None:
+        data["style"] = style  # e.g. "neural": every engine composes with that style
     return spec_from_dict(data, base_dir=ROOT / "examples")
 
 
@@ -460,13 +462,14 @@ def main() -> None:
     ap.add_argument("--ahead", type=int, default=6, help="ahead_blocks of each fleet session (segue live: 6)")
     ap.add_argument("--quick", action="store_true", help="a fast smoke run (5 s per fleet, up to 12 engines)")
     ap.add_argument("--profile", action="store_true", help="profile the engines' work even if the aim is met")
+    ap.add_argument("--style", default=None, help="compose with this style (markov, neural or a file; default: the spec's)")
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.max, args.changes, args.trials, args.rtf_seconds = 5.0, min(args.max, 12), 8, 2, 30.0
     logging.getLogger("segue").setLevel(logging.ERROR)  # the trace's deliberately bad control
     core = pin_to_one_core()
     rng = np.random.default_rng(2024)
-    spec = bench_spec()
+    spec = bench_spec(args.style)
     guard_load = warm_guard()
     warm_s = time.process_time()
     real_time_factor(spec, 90.0, 2048)  # warm every per-process cache: soundfont, style, each preset's voicing

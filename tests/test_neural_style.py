@@ -183,3 +183,118 @@ def test_backprop_matches_numerical_gradient() -> None:
 
 def test_model_is_a_neural_melody_model() -> None:
     assert isinstance(load_style("neural").melody, NeuralMelodyModel)
+
+
+def test_bare_melody_implies_chords_per_half_bar() -> None:
+    from segue.style.neural_train import arrays_of, harmony_span, melody_chords
+    from segue.style.neural import grid_of
+
+    # G major: bar 1 outlines I then IV, bar 2 V then I (4/4: one chord per half bar)
+    notes = [(67, 0, 0.5), (71, 0.5, 0.5), (74, 1, 0.5), (71, 1.5, 0.5), (72, 2, 0.5), (76, 2.5, 0.5), (79, 3, 1),
+             (74, 4, 0.5), (78, 4.5, 0.5), (81, 5, 1), (79, 6, 2)]
+    assert harmony_span(grid_of(4, 4)) == 2 and harmony_span(grid_of(6, 8)) == 1 and harmony_span(grid_of(3, 4)) == 3
+    assert melody_chords(notes, "G major", "4/4") == [0, 0, 3, 3, 4, 4, 0, 0]
+    assert melody_chords(notes, None, "4/4") == []
+
+    class P:  # a melody-only training piece (no chords of its own)
+        key, meter, chords, chord_beat0 = "G major", "4/4", [], 0
+
+    P.notes = notes
+    with_chords, bare = arrays_of([P])[0], arrays_of([P], implied_chords=False)[0]
+    assert list(with_chords["chord"]) == [0, 0, 0, 0, 3, 3, 3, 4, 4, 4, 0]
+    assert set(bare["chord"]) == {7}
+
+
+def _chorale_folder(folder: Path, count: int) -> Path:
+    """MIDI files of a few Bach chorales from the music21 corpus (public domain, as in training)."""
+    from music21 import corpus
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ["bach/bwv66.6", "bach/bwv269", "bach/bwv347", "bach/bwv153.1"][:count]:
+        corpus.parse(name).write("midi", fp=str(folder / (name.split("/")[1] + ".mid")))
+    return folder
+
+
+def test_finetune_on_a_folder_composes_and_is_deterministic(tmp_path: Path) -> None:
+    from segue.evaluation_run import example_specs, melody_piece
+    from segue.pipeline import compose
+    from segue.style.neural_train import finetune
+    from segue.style.shipped import is_neural_file
+
+    folder = _chorale_folder(tmp_path / "bach", 3)
+    out_a, out_b = tmp_path / "a.bin.gz", tmp_path / "b.bin.gz"
+    meta = finetune(folder, out_a, workers=1, epochs=2, max_steps=20)
+    finetune(folder, out_b, workers=1, epochs=2, max_steps=20)
+    same = [load_neural_bytes(p.read_bytes())[0] for p in (out_a, out_b)]
+    assert weights_sha256(same[0]) == weights_sha256(same[1])  # the timings in the header differ
+    assert meta["files"] == 3 and meta["training_notes"] > 50 and 0 < meta["history"][-1]["steps"] <= 20
+    assert is_neural_file(out_a) and not is_neural_file(folder / "bwv269.mid")
+    style = load_style(out_a)
+    assert isinstance(style.melody, NeuralMelodyModel) and style.melody.sha256 != load_neural_melody().sha256
+    assert style.melody.sharpness == load_neural_melody().sharpness
+    assert style.melody.conditions_on_chords == load_neural_melody().conditions_on_chords
+    spec = example_specs()[0]
+    one, two = compose(spec, bars=8, seed=2, style=style), compose(spec, bars=8, seed=2, style=style)
+    assert melody_piece(one) == melody_piece(two) and len(melody_piece(one)) > 8
+    with pytest.raises(StyleError):
+        finetune(tmp_path / "nothing-here", tmp_path / "c.bin.gz")
+
+
+def test_cli_train_style_neural(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from segue.cli import app
+
+    folder = _chorale_folder(tmp_path / "bach", 2)
+    out = tmp_path / "mine.bin.gz"
+    import segue.style.neural_train as nt
+
+    old = dict(nt.FINETUNE)
+    nt.FINETUNE.update(max_steps=10, epochs=1)
+    try:
+        r = CliRunner().invoke(app, ["train", str(folder), "--out", str(out), "--style", "neural", "--workers", "1"])
+    finally:
+        nt.FINETUNE.clear()
+        nt.FINETUNE.update(old)
+    assert r.exit_code == 0, r.output
+    assert "wrote" in r.output and out.is_file()
+    assert isinstance(load_style(out).melody, NeuralMelodyModel)
+    bad = CliRunner().invoke(app, ["train", str(folder), "--out", str(out), "--style", "lstm"])
+    assert bad.exit_code != 0
+
+
+def test_composing_settings_come_from_the_model_file(tmp_path: Path) -> None:
+    from segue.style.neural_train import COMPOSE
+    from segue.style.shipped import neural_melody_from_file
+
+    m = load_neural_melody()
+    assert m.sharpness == COMPOSE["sharpness"] and m.conditions_on_chords == COMPOSE["conditions_on_chords"]
+    assert m.meta["compose"] == COMPOSE and m.to_dict()["sharpness"] == m.sharpness
+    path = tmp_path / "x.bin.gz"
+    save_neural(path, m.params, {"compose": {"sharpness": 0.9, "conditions_on_chords": True}})
+    other = neural_melody_from_file(path)
+    assert other.sharpness == 0.9 and other.conditions_on_chords
+    # a file without composing settings (the first model's format) gets the old behaviour
+    save_neural(path, m.params, {})
+    old = neural_melody_from_file(path)
+    assert old.sharpness == 0.7 and not old.conditions_on_chords
+    assert load_style(path).id != load_style("neural").id  # the settings are part of the style's identity
+
+
+def test_validation_split_is_the_training_works_validation_part() -> None:
+    from segue.style.neural_train import split_valid
+    from segue.style.neural_validate import judged_metrics, neural_variant, validation_reference, validation_table
+
+    class W:
+        def __init__(self, k: int, n: int) -> None:
+            self.ident, self.notes = f"work{k}", [(60 + i % 5, 0.5 * i, 0.5) for i in range(n)]
+
+    works = [W(k, 20 if k % 3 else 8) for k in range(200)]
+    _, valid = split_valid(works, 0.05)
+    ref = validation_reference(works)
+    assert ref and len(ref) == sum(1 for w in valid if len(w.notes) >= 16)
+    assert "mean_interval" in judged_metrics() and "pitch_range" not in judged_metrics()
+    variant = neural_variant(load_style("neural"), sharpness=0.9)
+    assert variant.melody.sharpness == 0.9 and load_style("neural").melody.sharpness != 0.9
+    table = validation_table(variant, ref, pieces=2, seed=1)
+    assert 0.0 <= table["mean_interval"]["ours"] <= 1.0

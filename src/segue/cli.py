@@ -302,13 +302,35 @@ def train(
     out_path: Path = typer.Option(..., "--out", "-o", help="Where to write the trained style model."),
     workers: int = typer.Option(2, help="Parallel worker processes."),
     limit: Optional[int] = typer.Option(None, help="Use at most this many files (quick experiments)."),
+    style: str = typer.Option("markov", "--style", help="markov: learn the count tables; neural: fine-tune the neural melody model on the folder."),
 ) -> None:
-    """Train a style model (melody, rhythm, harmony) from a corpus or your own files."""
+    """Train a style model (melody, rhythm, harmony) from a corpus or your own files.
+
+    With ``--style neural`` the shipped neural melody model is fine-tuned on the folder's melodies
+    (rhythm and harmony stay the default style's); give the file to a spec's ``style:`` or ``--style``.
+    """
     from segue.style import train as train_style
 
     if source is not None and not source.is_dir():
         raise UserError(f"{source}: not a folder")
+    if style not in ("markov", "default", "neural"):
+        raise UserError(f"--style must be markov or neural, not {style!r}")
     t0 = time.perf_counter()
+    if style == "neural":
+        if source is None:
+            raise UserError("--style neural fine-tunes on a folder: give one (the shipped model is rebuilt with "
+                            "`python -m segue.style.neural_train`)")
+        from segue.style import load_style
+        from segue.style.neural_train import finetune
+
+        with progress_bar("reading") as cb:
+            meta = finetune(source, out_path, workers=workers, progress=cb)
+        model = load_style(out_path)
+        before, hist = meta["valid_bits_before"], meta["history"]
+        bits = "" if before is None else f", validation bits/note {before:.3f} → {min(h['valid_bits'] for h in hist):.3f}"
+        out.print(f"[green]wrote[/green] {out_path}  (model {model.id}, {meta['training_notes']} notes from "
+                  f"{meta['training_pieces']} pieces{bits}, {time.perf_counter() - t0:.0f} s)")
+        return
     with progress_bar("training") as cb:
         model = train_style(source, out_path, workers=workers, progress=cb, limit=limit)
     out.print(f"[green]wrote[/green] {out_path}  (model {model.id}, {time.perf_counter() - t0:.0f} s)")

@@ -195,6 +195,40 @@ def control_sweeps(spec: object, seeds: list[int], bars: int = 8,
     return sweeps
 
 
+def generate_pieces(specs: list, lengths: list[int] | int, pieces: int, seed: int, style_model: object | None,
+                    progress: Callable[[int], None] | None = None, check: bool = True) -> tuple[list, list[dict]]:
+    """Compose ``pieces`` pieces as §2 does: specs in turn, each as long as a random entry of
+    ``lengths`` (bars; a plain int: every piece that long), a random mood; returns the lead melodies and the constraint checks of the
+    written files (``check=False`` skips writing and checking)."""
+    from segue.export import write_midi
+    from segue.pipeline import compose
+
+    rng = np.random.default_rng(seed)
+    generated: list = []
+    checks: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(pieces):
+            spec = specs[i % len(specs)]
+            bars = lengths if isinstance(lengths, int) else lengths[int(rng.integers(len(lengths)))]
+            # intensity from where the lead melody enters (below it there is no melody to compare)
+            lead = next((layer for layer in spec.layers if layer.role == "melody"), None)
+            low = float(lead.enter) if lead is not None else 0.0
+            aff = Affect(float(rng.uniform(-1, 1)), float(rng.uniform(0, 1)), float(rng.uniform(low, 1)))
+            perf = compose(spec, bars=bars, seed=seed * 100003 + i, affect=aff, style=style_model)
+            if check:
+                path = write_midi(perf, Path(tmp) / f"piece{i}.mid")
+                checks.append(check_midi_constraints(path, spec, bars))
+            generated.append(melody_piece(perf))
+            if progress:
+                progress(i + 1)
+    return generated, checks
+
+
+def reference_lengths(reference: list) -> list[int]:
+    """Bars of each reference melody (at least 4), for composing like with like."""
+    return [max(4, round(max((o + d for _, o, d in p), default=16.0) / 4)) for p in reference]
+
+
 def run_eval(pieces: int = 100, bars: int | None = None, seed: int = 0,
              progress: Callable[[int, int], None] | None = None, style: str | None = None) -> EvalResult:
     """``bars`` None: each piece takes the length of a random held-out piece (like with like).
@@ -204,33 +238,16 @@ def run_eval(pieces: int = 100, bars: int | None = None, seed: int = 0,
     bars_from_reference = bars is None
     bars_fixed = bars or 16
     from segue.evaluate import constraint_report, control_table, plausibility_table
-    from segue.export import write_midi
-    from segue.pipeline import compose
     from segue.style import load_heldout, load_style
 
     style_model = None if style is None else load_style(style)
     specs = example_specs()
-    rng = np.random.default_rng(seed)
     reference = load_heldout()
     # like with like: each generated piece is as long (in bars) as a held-out piece, as the baselines are
-    lengths = [max(4, round(max((o + d for _, o, d in p), default=16.0) / 4)) for p in reference]
-    generated: list = []
-    checks: list[dict] = []
+    lengths = reference_lengths(reference)
     steps = pieces + 3
-    with tempfile.TemporaryDirectory() as tmp:
-        for i in range(pieces):
-            spec = specs[i % len(specs)]
-            bars = lengths[int(rng.integers(len(lengths)))] if bars_from_reference else bars_fixed
-            # intensity from where the lead melody enters (below it there is no melody to compare)
-            lead = next((layer for layer in spec.layers if layer.role == "melody"), None)
-            low = float(lead.enter) if lead is not None else 0.0
-            aff = Affect(float(rng.uniform(-1, 1)), float(rng.uniform(0, 1)), float(rng.uniform(low, 1)))
-            perf = compose(spec, bars=bars, seed=seed * 100003 + i, affect=aff, style=style_model)
-            path = write_midi(perf, Path(tmp) / f"piece{i}.mid")
-            checks.append(check_midi_constraints(path, spec, bars))
-            generated.append(melody_piece(perf))
-            if progress:
-                progress(i + 1, steps)
+    generated, checks = generate_pieces(specs, lengths if bars_from_reference else bars_fixed, pieces, seed,
+                                        style_model, progress=(lambda i: progress(i, steps)) if progress else None)
     plaus = plausibility_table(generated, reference, seed=seed)
     control_spec = specs[0]
     sweeps = control_sweeps(control_spec, seeds=[seed + k for k in range(4)], bars=8, style=style_model)

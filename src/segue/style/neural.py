@@ -293,17 +293,18 @@ class NeuralMelodyModel:
     chord_tone_on_strong_beat: float = 0.954
     ambitus: np.ndarray | None = None
     conditions_on_chords: bool = False
-    """Whether the composer should give the model the chord (and drop its own chord-tone rule).
+    """Whether the composer gives the model the chord (and drops its own chord-tone rule).
 
-    Off: the chord head learned from the Bach chorales only (the folk tunes carry no chords), so
-    "a chord is known" also means "this is a chorale" to the model, and its lines came out as
-    stepwise as a chorale soprano (mean interval OA 0.649 against 0.835 for Markov in
-    ``segue eval``). Until folk tunes carry chords, the composer keeps its own chord-tone rule.
+    The model is trained with chords for every work: the chorales' fitted from all voices, the folk
+    tunes' implied by their melody (one triad per half bar, :func:`segue.style.neural_train.melody_chords`).
+    Chosen on the validation works (:mod:`segue.style.neural_validate`): off, because with the
+    composer's own chords the lines drifted from the scale (scale consistency OA 0.837–0.854 against
+    0.860–0.871 off). Stored in the model file (``meta["compose"]``).
     """
     sharpness: float = 0.7
-    """Exponent on the model's probabilities while composing (1/temperature). The model is much
-    sharper than the Markov chain and, under the composer's other weights, wrote lines more
-    stepwise than real tunes; 0.7 brought the mean interval back towards the reference."""
+    """Exponent on the model's probabilities while composing (1/temperature), stored in the model file.
+    The model is much sharper than the Markov chain and, under the composer's other weights, wrote lines
+    more stepwise than real tunes; the shipped file's 0.5 was chosen on the validation works."""
     _cache: dict = field(default_factory=dict, repr=False)
 
     # -- the Markov-compatible call
@@ -350,7 +351,8 @@ class NeuralMelodyModel:
 
     def to_dict(self) -> dict[str, Any]:
         """What a style's identity covers: the format and the hash of the weights."""
-        return {"format": NEURAL_FORMAT, "sha256": self.sha256, "parameters": self.parameter_count}
+        return {"format": NEURAL_FORMAT, "sha256": self.sha256, "parameters": self.parameter_count,
+                "sharpness": self.sharpness, "conditions_on_chords": self.conditions_on_chords}
 
 
 def _empty_batch(n: int) -> Batch:

@@ -35,7 +35,10 @@ NEURAL_FILE = "neural.bin.gz"
 NGRAM_FILE = "ngram4.json.gz"
 EPS = 1e-6
 DEFAULTS = {"hidden": 256, "epochs": 4, "batch": 256, "lr": 2e-3, "seed": 20240607, "steps_only": 0.12,
-            "valid_share": 0.05}
+            "valid_share": 0.05, "chord_drop": 0.5}
+COMPOSE = {"sharpness": 0.5, "conditions_on_chords": False}
+"""Composing settings stored in the model file: chosen with :mod:`segue.style.neural_validate` on the
+validation works (never on the held-out works)."""
 
 
 # ---------------------------------------------------------------- examples
@@ -75,6 +78,56 @@ def piece_arrays(notes: Sequence[tuple[int, float, float]], key_name: str | None
         "fam": np.int8(FAMILY_INDEX.get(key.family, UNK_FAM) if key_name else UNK_FAM),
         "meter": np.int8(grid.meter_kind),
     }
+
+
+def harmony_span(grid) -> int:
+    """Beats per implied chord of a melody-only tune: half a bar in 4/4 and 12/8, a beat in 2/4 and 6/8,
+    a bar in 3/4 and 9/8 (the usual harmonic rhythm of a dance tune)."""
+    if grid.beats_per_bar == 2:
+        return 1
+    if grid.beats_per_bar % 2 == 0:
+        return grid.beats_per_bar // 2
+    return grid.beats_per_bar
+
+
+def melody_chords(notes: Sequence[tuple[int, float, float]], key_name: str | None, meter: str) -> list[int | None]:
+    """The harmony a bare melody implies: one diatonic triad per :func:`harmony_span`, per beat.
+
+    The same chord fitting as the chorales' (:func:`segue.style.analysis.fit_triad`), fed only with
+    the melody: how long each pitch class sounds in the span and which one sounds at its start.
+    Returned per beat (beat 0 = the beat of the first note), like :attr:`PieceStats.chords`.
+    """
+    from segue.style.analysis import fit_triad
+
+    if len(notes) < 2 or not key_name:
+        return []
+    try:
+        key = Key.parse(key_name)
+        num, den = (int(x) for x in meter.split("/"))
+    except (ValueError, AttributeError):
+        return []
+    grid = grid_of(num, den)
+    span = harmony_span(grid) * grid.beat
+    weights: dict[int, np.ndarray] = {}
+    at_start: dict[int, np.ndarray] = {}
+    for pitch, on, dur in notes:
+        a, b = on, on + dur
+        for k in range(int(math.floor(a / span + EPS)), int(math.ceil(b / span - EPS))):
+            lo, hi = k * span, (k + 1) * span
+            ov = min(b, hi) - max(a, lo)
+            if ov <= EPS:
+                continue
+            weights.setdefault(k, np.zeros(12))[pitch % 12] += ov
+            if a <= lo + EPS:
+                at_start.setdefault(k, np.zeros(12))[pitch % 12] += 1
+    fits = {k: fit_triad(w, at_start.get(k, np.zeros(12)), key) for k, w in weights.items()}
+    first = int(math.floor(notes[0][1] / grid.beat + EPS))
+    last = int(math.floor((notes[-1][1] + notes[-1][2]) / grid.beat - EPS))
+    out: list[int | None] = []
+    for beat in range(first, last + 1):
+        f = fits.get(int(math.floor(beat * grid.beat / span + EPS)))
+        out.append(None if f is None else f.degree)
+    return out
 
 
 def examples(arrays: Sequence[dict[str, np.ndarray]]) -> tuple[Batch, np.ndarray]:
@@ -138,7 +191,7 @@ def bits_per_note(params: dict[str, np.ndarray], b: Batch, y: np.ndarray, chunk:
 
 
 def fit(train: tuple[Batch, np.ndarray], valid: tuple[Batch, np.ndarray] | None, *, hidden: int, epochs: int,
-        batch: int, lr: float, seed: int, steps_only_share: float,
+        batch: int, lr: float, seed: int, steps_only_share: float, chord_drop: float = 0.0,
         log: Callable[[str], None] | None = None, max_steps: int | None = None,
         params: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], list[dict]]:
     """Adam on the cross-entropy; returns the parameters of the best validation epoch and the history."""
@@ -165,6 +218,9 @@ def fit(train: tuple[Batch, np.ndarray], valid: tuple[Batch, np.ndarray] | None,
             hide = np.nonzero(rng.random(len(idx)) < steps_only_share)[0]
             if len(hide):
                 steps_only(bb, hide)
+            if chord_drop > 0:
+                # some notes see no chord, so that "chord unknown" (the held-out melodies, a bare motif) stays trained
+                bb.cur_chord[rng.random(len(idx)) < chord_drop] = UNK_CHORD
             logits, cache = forward(p, bb, keep=True)
             prob = softmax(logits)
             yy = y[idx]
@@ -280,10 +336,16 @@ def split_valid(pieces, share: float):
     return train, valid
 
 
-def arrays_of(pieces) -> list[dict[str, np.ndarray]]:
+def arrays_of(pieces, implied_chords: bool = True) -> list[dict[str, np.ndarray]]:
+    """Per-note features of training pieces; a melody-only tune gets the chords its melody implies."""
     out = []
     for p in pieces:
-        a = piece_arrays(p.notes, p.key, p.meter, p.chords, p.chord_beat0 if p.chords else None)
+        if p.chords:
+            a = piece_arrays(p.notes, p.key, p.meter, p.chords, p.chord_beat0)
+        elif implied_chords:
+            a = piece_arrays(p.notes, p.key, p.meter, melody_chords(p.notes, p.key, p.meter), None)
+        else:
+            a = piece_arrays(p.notes, p.key, p.meter)
         if a is not None:
             out.append(a)
     return out
@@ -299,6 +361,75 @@ def arrays_of_heldout(pieces) -> list[dict[str, np.ndarray]]:
     return out
 
 
+FINETUNE = {"epochs": 8, "max_steps": 4000, "lr": 5e-4, "batch": 128, "valid_share": 0.1, "seed": 20240607}
+
+
+def finetune(source: str | Path, out: Path, *, base: Path | None = None, workers: int = 2,
+             epochs: int | None = None, max_steps: int | None = None, lr: float | None = None,
+             seed: int | None = None, progress: Callable[[int, int], None] | None = None,
+             log: Callable[[str], None] | None = None) -> dict:
+    """Fine-tune the neural melody model on a folder of a composer's music; write it to ``out``.
+
+    Starts from ``base`` (default: the shipped weights) and goes on with Adam at a small learning
+    rate over the folder's melodies (bare melodies get the chords they imply, as in training).
+    With ten works or more, a tenth of them (by a hash of the file name) pick the best epoch;
+    otherwise the last epoch is kept. Deterministic: same folder, base and seed → same bytes.
+    The composing settings (sharpness, chords) are the base model's. Returns the manifest stored
+    in the file. Raises StyleError when the folder holds no usable melody.
+    """
+    from segue.style.corpus import folder_files
+    from segue.style.neural import load_neural_bytes
+    from segue.style.shipped import NEURAL_FILE as SHIPPED, _packaged
+    from segue.style.training import _drop_duplicates, _run
+
+    epochs = int(FINETUNE["epochs"] if epochs is None else epochs)
+    max_steps = int(FINETUNE["max_steps"] if max_steps is None else max_steps)
+    lr = float(FINETUNE["lr"] if lr is None else lr)
+    seed = int(FINETUNE["seed"] if seed is None else seed)
+    t0 = time.perf_counter()
+    files = folder_files(source)
+    results = _run(files, max(1, int(workers)), progress)
+    pieces = [p for _, stats, _ in results for p in stats]
+    skipped = [reason for _, _, reason in results if reason is not None]
+    if not pieces:
+        first = f" (first problem: {skipped[0]})" if skipped else ""
+        raise StyleError(f"no usable music files in {source}: {len(files)} tried, none could be read{first}")
+    pieces, duplicates = _drop_duplicates(pieces)
+    raw = base.read_bytes() if base is not None else _packaged(SHIPPED, "the neural melody model",
+                                                              "python -m segue.style.neural_train")
+    params, base_meta = load_neural_bytes(raw, str(base or "shipped neural melody model"))
+    tr, va = split_valid(pieces, FINETUNE["valid_share"]) if len(pieces) >= 10 else (pieces, [])
+    train_arrays = arrays_of(tr)
+    if not train_arrays:
+        raise StyleError(f"no melody with two notes or more in {source}")
+    train_set = examples(train_arrays)
+    valid_arrays = arrays_of(va, implied_chords=False)
+    valid_set = examples(valid_arrays) if valid_arrays else None
+    base_bits = bits_per_note(params, *valid_set) if valid_set is not None else None
+    t_read = time.perf_counter() - t0
+    batch = int(min(FINETUNE["batch"], max(16, len(train_set[1]) // 8)))
+    new, history = fit(train_set, valid_set, hidden=params["W1"].shape[1], epochs=epochs, batch=batch, lr=lr,
+                       seed=seed, steps_only_share=DEFAULTS["steps_only"], chord_drop=DEFAULTS["chord_drop"],
+                       log=log, max_steps=max_steps, params=params)
+    if base_bits is not None and history and min(h["valid_bits"] for h in history) > base_bits:
+        new = params  # fine-tuning never made the validation works likelier: keep the base weights
+    from segue.style.neural import weights_sha256
+
+    meta = {
+        "finetuned_from": weights_sha256(params), "source": str(source),
+        "compose": base_meta.get("compose", {}),
+        "hyper": {"epochs": epochs, "max_steps": max_steps, "lr": lr, "batch": batch, "seed": seed,
+                  "valid_share": FINETUNE["valid_share"], "steps_only": DEFAULTS["steps_only"],
+                  "chord_drop": DEFAULTS["chord_drop"]},
+        "history": history, "valid_bits_before": None if base_bits is None else round(base_bits, 4),
+        "files": len(files), "skipped": len(skipped), "duplicates": len(duplicates),
+        "training_pieces": len(tr), "validation_pieces": len(va), "training_notes": int(len(train_set[1])),
+        "seconds": round(time.perf_counter() - t0, 1), "seconds_reading": round(t_read, 1),
+    }
+    save_neural(out, new, meta)
+    return meta
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     here = Path(__file__).resolve().parent / "data"
     ap = argparse.ArgumentParser(prog="python -m segue.style.neural_train", description=__doc__.split("\n\n")[0])
@@ -311,6 +442,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=DEFAULTS["batch"])
     ap.add_argument("--lr", type=float, default=DEFAULTS["lr"])
     ap.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    ap.add_argument("--chord-drop", type=float, default=DEFAULTS["chord_drop"],
+                    help="share of training notes shown without their chord")
+    ap.add_argument("--no-implied-chords", action="store_true",
+                    help="train melody-only tunes without the chords their melody implies (the first model)")
+    ap.add_argument("--sharpness", type=float, default=COMPOSE["sharpness"],
+                    help="exponent on the probabilities while composing (chosen on the validation works)")
+    ap.add_argument("--chords", type=int, choices=(0, 1), default=int(COMPOSE["conditions_on_chords"]),
+                    help="1: the composer gives the model the chord (chosen on the validation works)")
     ap.add_argument("--pieces-cache", type=Path, help="(development) pickle of the parsed pieces, read if present")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -328,17 +467,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     t_read = time.perf_counter() - t0
     log(f"read {len(used)} training and {len(held)} held-out pieces in {t_read:.0f} s")
     tr, va = split_valid(used, DEFAULTS["valid_share"])
-    train_set, valid_set = examples(arrays_of(tr)), examples(arrays_of(va))
+    # validation is scored as the held-out works are: melody, key and meter, no chords (a chord fitted
+    # from the melody itself would tell the model the answer)
+    train_set = examples(arrays_of(tr, implied_chords=not args.no_implied_chords))
+    valid_set = examples(arrays_of(va, implied_chords=False))
     log(f"{len(train_set[1])} training and {len(valid_set[1])} validation notes")
     params, history = fit(train_set, valid_set, hidden=args.hidden, epochs=args.epochs, batch=args.batch,
-                          lr=args.lr, seed=args.seed, steps_only_share=DEFAULTS["steps_only"], log=log)
+                          lr=args.lr, seed=args.seed, steps_only_share=DEFAULTS["steps_only"],
+                          chord_drop=args.chord_drop, log=log)
     seconds = time.perf_counter() - t0
     meta = {
         "command": "python -m segue.style.neural_train" + (" " + " ".join(argv if argv is not None else sys.argv[1:])
                                                            if (argv or sys.argv[1:]) else ""),
         "hyper": {"hidden": args.hidden, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
                   "seed": args.seed, "context": CONTEXT, "steps_only": DEFAULTS["steps_only"],
-                  "valid_share": DEFAULTS["valid_share"]},
+                  "valid_share": DEFAULTS["valid_share"], "chord_drop": args.chord_drop,
+                  "implied_chords": not args.no_implied_chords},
+        "compose": {"sharpness": args.sharpness, "conditions_on_chords": bool(args.chords)},
         "history": history,
         "training_pieces": len(tr), "validation_pieces": len(va), "heldout_pieces": len(held),
         "training_notes": int(len(train_set[1])),

@@ -45,7 +45,24 @@ def load_style(name_or_path: str | Path | None) -> StyleModel:
     path = Path(name_or_path).expanduser()
     if not path.is_file():
         raise StyleError(f"no style model at {path} (give 'default', 'markov', 'neural' or the path of a file made by `segue train`)")
+    if is_neural_file(path):
+        return neural_style(neural_melody_from_file(path), name=f"neural-{path.name.split('.')[0]}")
     return StyleModel.load(path)
+
+
+def is_neural_file(path: Path) -> bool:
+    """Whether ``path`` holds neural melody weights (``segue train --style neural``) rather than a style JSON."""
+    import gzip
+    import zlib
+
+    from segue.style.neural import NEURAL_FORMAT
+
+    try:
+        with gzip.open(path, "rb") as f:
+            head = f.read(8 + 4096)
+    except (OSError, EOFError, zlib.error):
+        return False
+    return len(head) > 8 and head[8:9] == b"{" and NEURAL_FORMAT.encode() in head
 
 
 @lru_cache(maxsize=1)
@@ -76,8 +93,11 @@ def neural_melody_from_bytes(raw: bytes, where: str):
 
     params, meta = load_neural_bytes(raw, where)
     default = load_default().melody
+    compose = meta.get("compose") or {}
     return NeuralMelodyModel(params, meta, chord_tone_on_strong_beat=default.chord_tone_on_strong_beat,
-                             ambitus=default.ambitus)
+                             ambitus=default.ambitus,
+                             conditions_on_chords=bool(compose.get("conditions_on_chords", False)),
+                             sharpness=float(compose.get("sharpness", 0.7)))
 
 
 def neural_melody_from_file(path: str | Path):
@@ -99,8 +119,13 @@ def load_neural_melody():
 @lru_cache(maxsize=1)
 def load_neural() -> StyleModel:
     """The ``neural`` style: the neural melody model with the default style's rhythm and harmony."""
+    return neural_style(load_neural_melody())
+
+
+def neural_style(melody, name: str = "neural") -> StyleModel:
+    """A style whose melody is a neural model, with the default style's rhythm and harmony."""
     default = load_default()
-    return StyleModel(name="neural", melody=load_neural_melody(), rhythm=default.rhythm, harmony=default.harmony,
+    return StyleModel(name=name, melody=melody, rhythm=default.rhythm, harmony=default.harmony,
                       sources=default.sources, training={"melody": "neural", **default.training})
 
 
