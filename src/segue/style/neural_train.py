@@ -4,7 +4,9 @@
 style (same duplicates dropped, same 100 held-out works kept out), turns every melody into
 note-by-note training examples, trains :mod:`segue.style.neural` with Adam, keeps the epoch that
 is best on a validation split (5 % of the training *works*, never fragments), and writes
-``data/neural.bin.gz`` and ``data/ngram4.json.gz``. Same seed and same files → same bytes.
+``data/neural.bin.gz`` and ``data/ngram4.json.gz``. Same seed and same files → same weights.
+Melody-only tunes get the chords their melody implies (:func:`melody_chords`). :func:`finetune`
+goes on training the shipped weights on a composer's folder (``segue train DIR --out M --style neural``).
 """
 
 from __future__ import annotations
