@@ -15,6 +15,7 @@ from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="segue", help="Adaptive, AI-generated music for games, film and media.",
@@ -25,6 +26,11 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+
+
+def _esc(value: object) -> str:
+    """A file name or other user text, safe inside rich markup."""
+    return escape(str(value))
 
 
 class UserError(Exception):
@@ -146,10 +152,10 @@ def compose(
             perf = pipeline.compose(spec_obj, bars=bars, seconds=seconds, seed=seed, affect=affect, progress=cb)
         written = [pipeline.write_performance(perf, out_path)]
     dt = time.perf_counter() - t0
-    out.print(f"[green]wrote[/green] {written[0]}  ({len(perf.bars)} bars, {perf.seconds:.1f} s, "
+    out.print(f"[green]wrote[/green] {_esc(written[0])}  ({len(perf.bars)} bars, {perf.seconds:.1f} s, "
               f"{perf.home_key.name()}, seed {perf.seed}, {dt:.1f} s)")
     for p in written[1:]:
-        out.print(f"      {p}")
+        out.print(f"      {_esc(p)}")
 
 
 @app.command()
@@ -190,7 +196,7 @@ def play(
     kinds: dict[str, int] = {}
     for ev in played.events:
         kinds[ev.kind] = kinds.get(ev.kind, 0) + 1
-    out.print(f"[green]wrote[/green] {out_path}  ({timeline.end_sample() / timeline.sample_rate:.1f} s, "
+    out.print(f"[green]wrote[/green] {_esc(out_path)}  ({timeline.end_sample() / timeline.sample_rate:.1f} s, "
               f"{kinds.get('state_entered', 0)} transitions, {kinds.get('stinger', 0)} stingers, "
               f"{played.rejected} rejected controls)")
 
@@ -201,7 +207,8 @@ def live(
     osc_port: int = typer.Option(9000, "--osc-port", help="UDP port for OSC control (-1 = off, 0 = any free port)."),
     ws_port: int = typer.Option(9001, "--ws-port", help="TCP port for the WebSocket protocol (-1 = off, 0 = any free port)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
-    token: Optional[str] = typer.Option(None, "--token", help="Required from WebSocket clients (needed off loopback)."),
+    token: Optional[str] = typer.Option(None, "--token", help="Required from WebSocket and OSC clients, at least 16 "
+                                        "characters (needed off loopback; see docs/limits.md)."),
     headless: bool = typer.Option(False, "--headless", "--no-audio",
                                   help="No sound card: run the clock without audio output (MIDI-only with --midi-out)."),
     record: Optional[Path] = typer.Option(None, "--record", help="On exit, write the control log here (replay with `segue play`)."),
@@ -227,6 +234,12 @@ def live(
         if not names:
             out.print("no MIDI output ports (use --midi-virtual to create one)")
         return
+    from segue.server.access import AccessError, check_token
+
+    try:
+        check_token(token, "--token")
+    except AccessError as exc:
+        raise UserError(str(exc)) from None
     spec_obj = _load_spec(spec)
     if host not in ("127.0.0.1", "localhost", "::1") and not token:
         raise UserError("listening beyond loopback needs --token")
@@ -251,7 +264,7 @@ def live(
         from segue.server import start_osc, start_ws
 
         if osc_port >= 0:
-            osc = start_osc(session, host=host, port=osc_port)
+            osc = start_osc(session, host=host, port=osc_port, token=token)
             servers.append(osc)
             out.print(f"OSC on udp://{host}:{osc.port}  (/segue/param/<name> f, /segue/state s, /segue/stinger s)")
         if ws_port >= 0:
@@ -276,7 +289,7 @@ def live(
         session.stop()
     if record is not None:
         session.control_log().save(record)
-        out.print(f"[green]wrote[/green] control log {record}")
+        out.print(f"[green]wrote[/green] control log {_esc(record)}")
     st = session.status()
     out.print(f"played {st['seconds']:.1f} s, {st['underruns']} underruns, {st['rejected']} rejected controls")
 
@@ -293,7 +306,7 @@ def render(
     if out_path.suffix.lower() not in (".wav", ".flac"):
         raise UserError(f"don't know how to write {out_path.name!r}: use .wav or .flac")
     report = render_midi_file(midi, out_path, soundfont=soundfont)
-    out.print(f"[green]wrote[/green] {out_path}" + (f"  {report}" if report else ""))
+    out.print(f"[green]wrote[/green] {_esc(out_path)}" + (f"  {report}" if report else ""))
 
 
 @app.command()
@@ -311,7 +324,7 @@ def train(
     t0 = time.perf_counter()
     with progress_bar("training") as cb:
         model = train_style(source, out_path, workers=workers, progress=cb, limit=limit)
-    out.print(f"[green]wrote[/green] {out_path}  (model {model.id}, {time.perf_counter() - t0:.0f} s)")
+    out.print(f"[green]wrote[/green] {_esc(out_path)}  (model {model.id}, {time.perf_counter() - t0:.0f} s)")
 
 
 @app.command(name="eval")
@@ -330,7 +343,7 @@ def eval_cmd(
     out.print(result.renderable())
     if json_out is not None:
         json_out.write_text(result.to_json(), encoding="utf-8")
-        out.print(f"[green]wrote[/green] {json_out}")
+        out.print(f"[green]wrote[/green] {_esc(json_out)}")
 
 
 @app.command()
@@ -375,9 +388,9 @@ def score(
         files = cli_score(script, out_dir, cue_sheet, fps, start=start, timing=timing, palette=palette, seed=seed,
                           llm=llm, llm_model=llm_model, render=not no_render, stems=not no_stems,
                           sample_rate=sample_rate, soundfont=soundfont, length=length, progress=cb)
-    out.print(f"[green]wrote[/green] {len(files)} files into {out_dir}")
+    out.print(f"[green]wrote[/green] {len(files)} files into {_esc(out_dir)}")
     for f in files[:8]:
-        out.print(f"      {f}")
+        out.print(f"      {_esc(f)}")
 
 
 @app.command()
@@ -433,7 +446,7 @@ def vary(
         cb(0, 1)
         files = cli_vary(motif, n, axis, band, out_dir, key=key, meter=meter, seed=seed, skyline=skyline,
                          low=low, high=high, audio=not no_audio)
-    out.print(f"[green]wrote[/green] {len(files)} files; open {files[0]}")
+    out.print(f"[green]wrote[/green] {len(files)} files; open {_esc(files[0])}")
 
 
 @app.command()
@@ -449,7 +462,7 @@ def morph(
     from segue.variations import cli_morph
 
     files = cli_morph(a, b, steps, out_dir, seed=seed, audio=not no_audio)
-    out.print(f"[green]wrote[/green] {len(files)} files; open {files[0]}")
+    out.print(f"[green]wrote[/green] {len(files)} files; open {_esc(files[0])}")
 
 
 @app.command()
@@ -486,6 +499,13 @@ def _usage_error_types() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
+def _print_error(message: str) -> None:
+    """``error: message`` on stderr. The message quotes user input (a spec's field names, a file name),
+    so it is printed as plain text: ``[/x]`` in it once crashed rich's markup parser, and
+    ``[link=…]`` would have become a live link."""
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     """Entry point: run the app, turning user errors into one clear line and exit status 2.
 
@@ -503,13 +523,13 @@ def main() -> None:
     except Exception as exc:
         errors = _user_error_types()
         if isinstance(exc, errors):
-            err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
+            _print_error(str(exc))
             sys.exit(2)
         if isinstance(exc, FileNotFoundError):
-            err.print(f"[red]error:[/red] file not found: {exc.filename or exc}", highlight=False)
+            _print_error(f"file not found: {exc.filename or exc}")
             sys.exit(2)
         if isinstance(exc, ValueError):
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            _print_error(str(exc))
             sys.exit(2)
         if isinstance(exc, _usage_error_types()):  # usage errors come through here in non-standalone mode
             exc.show()
