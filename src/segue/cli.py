@@ -201,6 +201,29 @@ def play(
               f"{played.rejected} rejected controls)")
 
 
+def _stop_on_sigterm() -> object:
+    """Make SIGTERM stop `segue live` like Ctrl-C (it used to kill it before the --record log was written)."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (tests drive the command in a thread): nothing to do
+        return None
+
+
+def _restore_sigterm(previous: object) -> None:
+    import signal
+
+    if previous is not None:
+        try:
+            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+        except ValueError:
+            pass
+
+
 @app.command()
 def live(
     spec: Optional[Path] = typer.Option(None, "--spec", "-s", help="Score spec (YAML). Default: the embedded spec."),
@@ -275,11 +298,14 @@ def live(
             out.print(f"MIDI out to {getattr(port, 'name', 'the port')!r}", markup=False, highlight=False)
         out.print("playing — Ctrl-C to stop")
         t0 = time.perf_counter()
+        previous = _stop_on_sigterm()
         try:
             while seconds is None or time.perf_counter() - t0 < seconds:
                 time.sleep(0.25)
         except KeyboardInterrupt:
             pass
+        finally:
+            _restore_sigterm(previous)
         sink.stop()
     finally:
         for s in servers:
@@ -287,9 +313,9 @@ def live(
         if midi is not None:
             midi.stop()
         session.stop()
-    if record is not None:
-        session.control_log().save(record)
-        out.print(f"[green]wrote[/green] control log {_esc(record)}")
+        if record is not None:  # also when stopped by SIGTERM or an error: the log is what the user asked for
+            session.control_log().save(record)
+            out.print(f"[green]wrote[/green] control log {_esc(record)}")
     st = session.status()
     out.print(f"played {st['seconds']:.1f} s, {st['underruns']} underruns, {st['rejected']} rejected controls")
 
