@@ -101,10 +101,13 @@ def osc_replies(client: SimpleUDPClient, timeout: float = 1.0) -> list[tuple[str
 
 
 def test_osc_applies_good_controls_and_rejects_garbage_without_stopping(session: LiveSession) -> None:
-    server = start_osc(session, port=0)
+    # with a token: an authenticated sender hears every reason in full (without one, replies are cut
+    # to the request's size: see test_hardening.py)
+    server = start_osc(session, port=0, token="osc-token-long-enough")
     client = SimpleUDPClient("127.0.0.1", server.port)
     try:
         assert server.port > 0
+        client.send_message("/segue/hello", "osc-token-long-enough")
         rejected_before = settle(session)
         log_before = len(session.engine.control_log)
         param = a_parameter(session)
@@ -226,7 +229,7 @@ def test_osc_status_bundle_goes_to_the_reply_port(session: LiveSession) -> None:
     server = start_osc(session, port=0, reply_port=listener.port)
     client = SimpleUDPClient("127.0.0.1", server.port)
     try:
-        client.send_message("/segue/status", [])
+        client.send_message("/segue/status", ["x" * 1024])  # padded: no reply is larger than its request
         assert wait_for(lambda: listener.of("/segue/status/health"), 3.0)
         st = session.status()
         state, pending = listener.of("/segue/status/state")[0]
@@ -394,7 +397,7 @@ def test_ws_rate_limit_answers_with_errors_and_recovers(session: LiveSession) ->
 
 
 def test_ws_token_is_enforced(session: LiveSession) -> None:
-    server = start_ws(session, port=0, token="s3cret")
+    server = start_ws(session, port=0, token="s3cret-long-enough-token")
     try:
         with connect(server.url) as ws:
             ws.send(json.dumps({"type": "marker", "name": "sneaky"}))
@@ -407,11 +410,11 @@ def test_ws_token_is_enforced(session: LiveSession) -> None:
                 ws.recv(timeout=3)
             assert closed.value.rcvd is not None and closed.value.rcvd.reason == "invalid token"
         with connect(server.url) as ws:
-            ws.send(json.dumps({"type": "hello", "token": "s3cret", "id": "h"}))
+            ws.send(json.dumps({"type": "hello", "token": "s3cret-long-enough-token", "id": "h"}))
             assert recv_json(ws) == {"type": "ack", "id": "h"}
             ws.send(json.dumps({"type": "status"}))
             assert recv_json(ws)["type"] == "status"
-        with connect(server.url + "?token=s3cret") as ws:
+        with connect(server.url + "?token=s3cret-long-enough-token") as ws:
             ws.send(json.dumps({"type": "marker", "name": "allowed", "id": 1}))
             assert recv_json(ws) == {"type": "ack", "id": 1}
         assert not any(c.name == "sneaky" for c in session.engine.control_log)

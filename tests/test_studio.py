@@ -29,6 +29,7 @@ from segue.studio.sessions import FRAME_BLOCKS, FRAME_HEADER
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FANTASY = (EXAMPLES / "fantasy_game.yaml").read_text(encoding="utf-8")
 TOKEN = "s3cret-studio-token"
+BIN = {"content-type": "application/octet-stream"}
 
 
 def line_of(text: str, needle: str) -> int:
@@ -122,7 +123,8 @@ def test_session_from_text_example_and_refusals(client: TestClient) -> None:
     assert line_of(broken, "default: 400") in {i["line"] for i in r.json()["issues"]}
     assert client.post("/api/sessions", json={"example": "nope"}).status_code == 404
     assert client.post("/api/sessions", json={"example": "default", "text": "x"}).status_code == 400
-    assert client.post("/api/sessions", content=b"{not json").status_code == 400
+    assert client.post("/api/sessions", content=b"{not json",
+                       headers={"content-type": "application/json"}).status_code == 400
     created = start(client, text=FANTASY, seed=3)
     status = client.get(f"/api/sessions/{created['id']}").json()
     assert status["state"] == "explore" and status["key"] == "D dorian" and status["sockets"] == 0
@@ -141,13 +143,15 @@ def test_uploads_and_spec_files_never_leave_their_folder(client: TestClient, tmp
     assert any(i["path"] == "themes[0].midi" and i["line"] == line_of(stolen, "/etc/hosts") and "outside" in i["message"]
                for i in issues)
     for bad in (".hidden", "a%2Fb", "..", "x" * 200):
-        assert client.put(f"/api/files/{bad}", content=b"x").status_code in (400, 404), bad
-    assert client.put("/api/files/motif.mid", content=b"MThd").status_code == 201
+        # ("..": the client normalises the path to /api/, which wants JSON: 415)
+        assert client.put(f"/api/files/{bad}", content=b"x", headers=BIN).status_code in (400, 404, 415), bad
+    assert client.put("/api/files/motif.mid", content=b"MThd", headers=BIN).status_code == 201
     assert (tmp_path / "uploads" / "motif.mid").read_bytes() == b"MThd"
     assert client.get("/api/files").json()["files"] == ["motif.mid"]
-    big = client.put("/api/files/big.bin", content=b"0" * (4 * 1024 * 1024 + 1))
+    big = client.put("/api/files/big.bin", content=b"0" * (4 * 1024 * 1024 + 1), headers=BIN)
     assert big.status_code == 413 and "too large" in big.json()["error"]
-    huge = client.post("/api/validate", content=json.dumps({"text": "#" * 300_000}))
+    huge = client.post("/api/validate", content=json.dumps({"text": "#" * 300_000}),
+                       headers={"content-type": "application/json"})
     assert huge.status_code == 413
 
 

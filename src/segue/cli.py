@@ -15,6 +15,7 @@ from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="segue", help="Adaptive, AI-generated music for games, film and media.",
@@ -25,6 +26,11 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+
+
+def _esc(value: object) -> str:
+    """A file name or other user text, safe inside rich markup."""
+    return escape(str(value))
 
 
 class UserError(Exception):
@@ -146,10 +152,10 @@ def compose(
             perf = pipeline.compose(spec_obj, bars=bars, seconds=seconds, seed=seed, affect=affect, progress=cb)
         written = [pipeline.write_performance(perf, out_path)]
     dt = time.perf_counter() - t0
-    out.print(f"[green]wrote[/green] {written[0]}  ({len(perf.bars)} bars, {perf.seconds:.1f} s, "
+    out.print(f"[green]wrote[/green] {_esc(written[0])}  ({len(perf.bars)} bars, {perf.seconds:.1f} s, "
               f"{perf.home_key.name()}, seed {perf.seed}, {dt:.1f} s)")
     for p in written[1:]:
-        out.print(f"      {p}")
+        out.print(f"      {_esc(p)}")
 
 
 @app.command()
@@ -190,9 +196,32 @@ def play(
     kinds: dict[str, int] = {}
     for ev in played.events:
         kinds[ev.kind] = kinds.get(ev.kind, 0) + 1
-    out.print(f"[green]wrote[/green] {out_path}  ({timeline.end_sample() / timeline.sample_rate:.1f} s, "
+    out.print(f"[green]wrote[/green] {_esc(out_path)}  ({timeline.end_sample() / timeline.sample_rate:.1f} s, "
               f"{kinds.get('state_entered', 0)} transitions, {kinds.get('stinger', 0)} stingers, "
               f"{played.rejected} rejected controls)")
+
+
+def _stop_on_sigterm() -> object:
+    """Make SIGTERM stop `segue live` like Ctrl-C (it used to kill it before the --record log was written)."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (tests drive the command in a thread): nothing to do
+        return None
+
+
+def _restore_sigterm(previous: object) -> None:
+    import signal
+
+    if previous is not None:
+        try:
+            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+        except ValueError:
+            pass
 
 
 @app.command()
@@ -201,7 +230,8 @@ def live(
     osc_port: int = typer.Option(9000, "--osc-port", help="UDP port for OSC control (-1 = off, 0 = any free port)."),
     ws_port: int = typer.Option(9001, "--ws-port", help="TCP port for the WebSocket protocol (-1 = off, 0 = any free port)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
-    token: Optional[str] = typer.Option(None, "--token", help="Required from WebSocket clients (needed off loopback)."),
+    token: Optional[str] = typer.Option(None, "--token", help="Required from WebSocket and OSC clients, at least 16 "
+                                        "characters (needed off loopback; see docs/limits.md)."),
     headless: bool = typer.Option(False, "--headless", "--no-audio",
                                   help="No sound card: run the clock without audio output (MIDI-only with --midi-out)."),
     record: Optional[Path] = typer.Option(None, "--record", help="On exit, write the control log here (replay with `segue play`)."),
@@ -227,6 +257,12 @@ def live(
         if not names:
             out.print("no MIDI output ports (use --midi-virtual to create one)")
         return
+    from segue.server.access import AccessError, check_token
+
+    try:
+        check_token(token, "--token")
+    except AccessError as exc:
+        raise UserError(str(exc)) from None
     spec_obj = _load_spec(spec)
     if host not in ("127.0.0.1", "localhost", "::1") and not token:
         raise UserError("listening beyond loopback needs --token")
@@ -251,7 +287,7 @@ def live(
         from segue.server import start_osc, start_ws
 
         if osc_port >= 0:
-            osc = start_osc(session, host=host, port=osc_port)
+            osc = start_osc(session, host=host, port=osc_port, token=token)
             servers.append(osc)
             out.print(f"OSC on udp://{host}:{osc.port}  (/segue/param/<name> f, /segue/state s, /segue/stinger s)")
         if ws_port >= 0:
@@ -262,11 +298,14 @@ def live(
             out.print(f"MIDI out to {getattr(port, 'name', 'the port')!r}", markup=False, highlight=False)
         out.print("playing — Ctrl-C to stop")
         t0 = time.perf_counter()
+        previous = _stop_on_sigterm()
         try:
             while seconds is None or time.perf_counter() - t0 < seconds:
                 time.sleep(0.25)
         except KeyboardInterrupt:
             pass
+        finally:
+            _restore_sigterm(previous)
         sink.stop()
     finally:
         for s in servers:
@@ -274,9 +313,9 @@ def live(
         if midi is not None:
             midi.stop()
         session.stop()
-    if record is not None:
-        session.control_log().save(record)
-        out.print(f"[green]wrote[/green] control log {record}")
+        if record is not None:  # also when stopped by SIGTERM or an error: the log is what the user asked for
+            session.control_log().save(record)
+            out.print(f"[green]wrote[/green] control log {_esc(record)}")
     st = session.status()
     out.print(f"played {st['seconds']:.1f} s, {st['underruns']} underruns, {st['rejected']} rejected controls")
 
@@ -293,7 +332,7 @@ def render(
     if out_path.suffix.lower() not in (".wav", ".flac"):
         raise UserError(f"don't know how to write {out_path.name!r}: use .wav or .flac")
     report = render_midi_file(midi, out_path, soundfont=soundfont)
-    out.print(f"[green]wrote[/green] {out_path}" + (f"  {report}" if report else ""))
+    out.print(f"[green]wrote[/green] {_esc(out_path)}" + (f"  {report}" if report else ""))
 
 
 @app.command()
@@ -333,7 +372,7 @@ def train(
         return
     with progress_bar("training") as cb:
         model = train_style(source, out_path, workers=workers, progress=cb, limit=limit)
-    out.print(f"[green]wrote[/green] {out_path}  (model {model.id}, {time.perf_counter() - t0:.0f} s)")
+    out.print(f"[green]wrote[/green] {_esc(out_path)}  (model {model.id}, {time.perf_counter() - t0:.0f} s)")
 
 
 @app.command(name="eval")
@@ -352,7 +391,7 @@ def eval_cmd(
     out.print(result.renderable())
     if json_out is not None:
         json_out.write_text(result.to_json(), encoding="utf-8")
-        out.print(f"[green]wrote[/green] {json_out}")
+        out.print(f"[green]wrote[/green] {_esc(json_out)}")
 
 
 @app.command()
@@ -397,9 +436,9 @@ def score(
         files = cli_score(script, out_dir, cue_sheet, fps, start=start, timing=timing, palette=palette, seed=seed,
                           llm=llm, llm_model=llm_model, render=not no_render, stems=not no_stems,
                           sample_rate=sample_rate, soundfont=soundfont, length=length, progress=cb)
-    out.print(f"[green]wrote[/green] {len(files)} files into {out_dir}")
+    out.print(f"[green]wrote[/green] {len(files)} files into {_esc(out_dir)}")
     for f in files[:8]:
-        out.print(f"      {f}")
+        out.print(f"      {_esc(f)}")
 
 
 @app.command()
@@ -455,7 +494,7 @@ def vary(
         cb(0, 1)
         files = cli_vary(motif, n, axis, band, out_dir, key=key, meter=meter, seed=seed, skyline=skyline,
                          low=low, high=high, audio=not no_audio)
-    out.print(f"[green]wrote[/green] {len(files)} files; open {files[0]}")
+    out.print(f"[green]wrote[/green] {len(files)} files; open {_esc(files[0])}")
 
 
 @app.command()
@@ -471,7 +510,7 @@ def morph(
     from segue.variations import cli_morph
 
     files = cli_morph(a, b, steps, out_dir, seed=seed, audio=not no_audio)
-    out.print(f"[green]wrote[/green] {len(files)} files; open {files[0]}")
+    out.print(f"[green]wrote[/green] {len(files)} files; open {_esc(files[0])}")
 
 
 @app.command()
@@ -508,6 +547,13 @@ def _usage_error_types() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
+def _print_error(message: str) -> None:
+    """``error: message`` on stderr. The message quotes user input (a spec's field names, a file name),
+    so it is printed as plain text: ``[/x]`` in it once crashed rich's markup parser, and
+    ``[link=…]`` would have become a live link."""
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     """Entry point: run the app, turning user errors into one clear line and exit status 2.
 
@@ -525,13 +571,13 @@ def main() -> None:
     except Exception as exc:
         errors = _user_error_types()
         if isinstance(exc, errors):
-            err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
+            _print_error(str(exc))
             sys.exit(2)
         if isinstance(exc, FileNotFoundError):
-            err.print(f"[red]error:[/red] file not found: {exc.filename or exc}", highlight=False)
+            _print_error(f"file not found: {exc.filename or exc}")
             sys.exit(2)
         if isinstance(exc, ValueError):
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            _print_error(str(exc))
             sys.exit(2)
         if isinstance(exc, _usage_error_types()):  # usage errors come through here in non-standalone mode
             exc.show()

@@ -111,8 +111,19 @@ def compose(spec: object, *, bars: int | None = None, seconds: float | None = No
     c = make_conductor(spec, seed=seed, affect=affect, style=style)
     n = _bar_count(c, bars, seconds)
     perf = c.perform(n, progress=progress)
+    _refuse_silence(perf, c)
     perf.provenance = provenance(c, n, affect)
     return perf
+
+
+def _refuse_silence(perf: Performance, c: Conductor) -> None:
+    """A piece without a single note is not a piece: say why instead of writing a silent file (a spec
+    whose layers all ``enter`` above the mood's intensity was accepted and rendered silence, exit 0)."""
+    if any(perf.notes_by_layer().values()):
+        return
+    enters = ", ".join(f"{p.name} at {p.enter:g}" for p in c.parts)
+    raise OutputError(f"the piece would be silent: no layer plays at this intensity (layers enter: {enters}); "
+                      f"lower a layer's `enter` or raise the intensity")
 
 
 def _bar_count(c: Conductor, bars: int | None, seconds: float | None) -> int:
@@ -155,6 +166,7 @@ def render(spec: object, *, bars: int | None = None, seconds: float | None = Non
         if end is not None and engine.position >= end + int(tail_seconds * engine.sample_rate) + latency:
             break
     perf = c.performance()
+    _refuse_silence(perf, c)
     perf.provenance = provenance(c, n, affect)
     total = end + int(tail_seconds * engine.sample_rate)
     full = np.concatenate(mixes)[latency : latency + total]

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import mido
 
+from segue.limits import MAX_MIDI_BYTES, MAX_RENDER_SECONDS, clip_text
+
 from segue.audio.errors import AudioError
 from segue.audio.loudness import normalise_loudness
 from segue.audio.mixer import Mixer
@@ -53,12 +55,20 @@ class MidiScore:
 
 
 def _load(path: Path) -> mido.MidiFile:
-    if not path.is_file():
+    try:
+        found = path.is_file()
+        size = path.stat().st_size if found else 0
+    except OSError as exc:
+        raise AudioError(f"cannot read MIDI file {clip_text(str(path), 120)} ({exc.strerror or exc})") from None
+    if not found:
         raise AudioError(f"MIDI file not found: {path}")
+    if size > MAX_MIDI_BYTES:
+        raise AudioError(f"{path} is larger than {MAX_MIDI_BYTES // (1024 * 1024)} MiB; Segue renders MIDI files "
+                         f"up to that size")
     try:
         midi = mido.MidiFile(str(path), clip=True)
-    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as exc:
-        raise AudioError(f"not a readable MIDI file: {path} ({_reason(exc)})") from exc
+    except Exception as exc:  # noqa: BLE001 — mido fails in many ways on a corrupt file (KeySignatureError …)
+        raise AudioError(f"not a readable MIDI file: {path} ({_reason(exc)})") from None
     if midi.type == 2:
         raise AudioError(f"{path} is a type-2 MIDI file (independent patterns), which Segue cannot render")
     if not midi.ticks_per_beat or midi.ticks_per_beat <= 0:
@@ -87,10 +97,14 @@ def read_midi(path: Path, sample_rate: int = 44100) -> MidiScore:
     end = 0
     try:
         events = mido.merge_tracks(midi.tracks)
-    except (ValueError, TypeError) as exc:
+    except Exception as exc:  # noqa: BLE001 — corrupt data surfaces here too
         raise AudioError(f"not a readable MIDI file: {path} ({_reason(exc)})") from exc
     for message in events:
         seconds += Fraction(message.time * tempo, ppq * 1_000_000)
+        if seconds > MAX_RENDER_SECONDS:
+            # the output is allocated whole: a 37-byte file once asked for 77 hours (91.9 GiB)
+            raise AudioError(f"{path} lasts more than {MAX_RENDER_SECONDS / 60:g} minutes (an event at "
+                             f"{float(seconds) / 3600:.1f} h); Segue renders MIDI files up to that length")
         sample = round(seconds * sample_rate)
         if message.type == "set_tempo":
             tempo = message.tempo

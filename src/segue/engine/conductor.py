@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 from segue.compose.affect import Affect
+from segue.limits import MAX_NUMBER, check_number
 from segue.compose.composer import BarMusic, Composer, Part
 from segue.compose.state import MusicalState
 from segue.engine.params import ParameterTrack, musical_state, tracks_for
@@ -160,8 +161,8 @@ class Conductor:
     def set_parameter(self, name: str, value: float, sample: int) -> float:
         """Aim parameter ``name`` at ``value`` from ``sample``; KeyError/ValueError for bad input."""
         track = self.params[name]
-        if not math.isfinite(value):
-            raise ValueError(f"parameter {name!r}: value must be finite")
+        if not check_number(value):
+            raise ValueError(f"parameter {name!r}: value must be a finite number within ±{MAX_NUMBER:g}")
         return track.set_target(sample, value)
 
     def values_at(self, sample: int) -> dict[str, float]:

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from segue.limits import check_number
+
 KINDS = ("param", "state", "stinger", "affect", "marker")
 
 
@@ -53,7 +55,7 @@ class Control:
 
 
 def _finite(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    return check_number(x)
 
 
 def parse_control(data: Any) -> Control | str:

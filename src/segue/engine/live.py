@@ -27,6 +27,7 @@ import numpy as np
 
 from segue.engine.conductor import Conductor
 from segue.engine.controls import Control, Timeline, parse_control
+from segue.limits import check_number
 from segue.engine.engine import Engine, Event
 
 EventCallback = Callable[[Event], None]
@@ -99,7 +100,7 @@ class LiveSession:
             self._inbox.put({"__rejected__": c})
             return c
         if at is not None:
-            if not math.isfinite(at) or at - time.time() > MAX_AHEAD_S:
+            if not check_number(at) or at - time.time() > MAX_AHEAD_S:
                 reason = f"time tag {at!r} is more than {MAX_AHEAD_S:g} s ahead (or not a time)"
                 self._inbox.put({"__rejected__": reason})
                 return reason

@@ -29,12 +29,15 @@ from pythonosc.osc_packet import OscPacket
 from pythonosc.osc_server import OSCUDPServer
 
 from segue.engine.engine import Event
+from segue.limits import SUBSCRIPTION_TTL_S
 from segue.server import ControlGate, ServerError, check_port
+from segue.server.access import AccessError, check_token, is_loopback, same_token
 
 log = logging.getLogger("segue.server.osc")
 
 PREFIX = "/segue"
 MAX_SUBSCRIBERS = 32
+AUTH_TTL_S = 600.0  # a sender that said hello with the token stays authorised this long after its last datagram
 EVENT_QUEUE = 2048  # events waiting for the sender thread; the oldest are dropped beyond this
 
 Address = tuple[str, int]
@@ -69,8 +72,20 @@ class _Socket(OSCUDPServer):
 class OscServer:
     """A running OSC control server for one :class:`~segue.engine.live.LiveSession`."""
 
-    def __init__(self, session: Any, host: str = "127.0.0.1", port: int = 9000, reply_port: int | None = None) -> None:
+    def __init__(self, session: Any, host: str = "127.0.0.1", port: int = 9000, reply_port: int | None = None,
+                 token: str | None = None, subscription_ttl_s: float = SUBSCRIPTION_TTL_S) -> None:
         check_port(port)
+        try:
+            check_token(token)
+        except AccessError as exc:
+            raise ServerError(str(exc)) from None
+        if token is None and not is_loopback(host):
+            raise ServerError(f"listening for OSC on {host} (beyond loopback) needs a token")
+        self.token = token
+        self.subscription_ttl_s = float(subscription_ttl_s)
+        self.unauthorised = 0  # datagrams dropped because their sender had not said hello with the token
+        self._authorised: dict[Address, float] = {}  # sender → when its authorisation lapses (monotonic)
+        self._last_unauth_log = 0.0
         if reply_port is not None:
             check_port(reply_port, "reply_port")
             if reply_port == 0:
@@ -82,7 +97,7 @@ class OscServer:
         self.accepted = 0
         self.rejected = 0
         self.events_dropped = 0
-        self._subscribers: set[Address] = set()
+        self._subscribers: dict[Address, float] = {}  # destination → when the subscription lapses (monotonic)
         self._lock = threading.Lock()
         self._events: collections.deque[Event] = collections.deque()
         self._wake = threading.Event()
@@ -103,7 +118,16 @@ class OscServer:
     @property
     def subscribers(self) -> list[Address]:
         with self._lock:
+            self._expire(time.monotonic())
             return sorted(self._subscribers)
+
+    def _expire(self, now: float) -> None:
+        """Forget lapsed subscriptions (caller holds the lock): a 24-byte subscribe from a spoofed
+        source once started an endless stream; now it lasts :data:`SUBSCRIPTION_TTL_S` unless renewed."""
+        for dest, until in list(self._subscribers.items()):
+            if until <= now:
+                del self._subscribers[dest]
+                log.info("OSC: subscription of %s:%d lapsed (renew with /segue/subscribe)", *dest)
 
     def close(self) -> None:
         """Stop listening and sending; the session keeps playing. Safe to call twice."""
@@ -126,15 +150,22 @@ class OscServer:
     # ------------------------------------------------------------------ incoming (server thread)
     def _on_datagram(self, data: bytes, sender: Address) -> None:
         sender = (sender[0], sender[1])
+        self._request_size = len(data)
         try:
             packet = OscPacket(data)
         except Exception as exc:  # ParseError, and anything a hostile datagram may provoke in the parser
             self.received += 1
-            self._refuse(sender, f"not an OSC message or bundle ({len(data)} bytes): {exc}")
+            if self._may_answer(sender):
+                self._refuse(sender, f"not an OSC message or bundle ({len(data)} bytes): {exc}")
             return
         now = time.time()
         for timed in packet.messages:
             self.received += 1
+            if self.token is not None and timed.message.address == PREFIX + "/hello":
+                self._hello(list(timed.message.params), sender)
+                continue
+            if not self._may_answer(sender):
+                return
             # python-osc stamps plain messages and late or "immediately" bundles with the time of parsing;
             # only a bundle tagged for the future carries a later time: play it when that time is heard
             at = timed.time if timed.time > now else None
@@ -143,6 +174,42 @@ class OscServer:
             except Exception as exc:  # a bug here must cost one message, never the server
                 log.exception("OSC server: error while handling %s", timed.message.address)
                 self._refuse(sender, f"internal error while handling {timed.message.address}: {exc!r}")
+
+    def _may_answer(self, sender: Address) -> bool:
+        """With a token, only senders that said hello with it are heard; the rest are dropped without
+        a reply (a reply would go to a source address anyone can forge)."""
+        if self.token is None:
+            return True
+        now = time.monotonic()
+        until = self._authorised.get(sender)
+        if until is not None and until > now:
+            self._authorised[sender] = now + AUTH_TTL_S
+            return True
+        self.unauthorised += 1
+        if now - self._last_unauth_log > 1.0:
+            self._last_unauth_log = now
+            log.warning("OSC: dropped a datagram from %s:%d: send /segue/hello <token> first (%d dropped so far)",
+                        sender[0], sender[1], self.unauthorised)
+        return False
+
+    def _hello(self, args: list[Any], sender: Address) -> None:
+        if len(args) == 1 and self.token is not None and same_token(args[0], self.token):
+            if len(self._authorised) > 4 * MAX_SUBSCRIBERS:  # forget lapsed senders now and then
+                now = time.monotonic()
+                self._authorised = {k: v for k, v in self._authorised.items() if v > now}
+            self._authorised[sender] = time.monotonic() + AUTH_TTL_S
+            self._send(_message("/segue/ack", []), [self._reply_to(sender)])
+            return
+        self.unauthorised += 1
+        log.warning("OSC: %s:%d sent /segue/hello with a wrong token", sender[0], sender[1])
+
+    def _authenticated(self, sender: Address) -> bool:
+        return self.token is not None and sender in self._authorised
+
+    def _fit(self, dgram: bytes, sender: Address) -> bool:
+        """No reply larger than its request to an unauthenticated source (UDP sources are forgeable:
+        1 byte in, 136 out made the server an amplifier)."""
+        return self._authenticated(sender) or len(dgram) <= getattr(self, "_request_size", 0)
 
     def _on_message(self, address: str, args: list[Any], sender: Address, at: float | None = None) -> None:
         if address.startswith(PREFIX + "/param/"):
@@ -163,10 +230,16 @@ class OscServer:
             else:
                 self._control(sender, {"type": address.rsplit("/", 1)[1], "name": args[0]}, at)
         elif address == PREFIX + "/status":
-            if args:
-                self._refuse(sender, f"/segue/status takes no arguments, got {len(args)}")
+            if len(args) > 1 or (args and not isinstance(args[0], (str, bytes))):
+                self._refuse(sender, f"/segue/status takes no arguments (or one string or blob of padding), "
+                                     f"got {len(args)}")
             else:
-                self._send(self._status_bundle(), [self._reply_to(sender)])
+                bundle = self._status_bundle()
+                if self._fit(bundle, sender):
+                    self._send(bundle, [self._reply_to(sender)])
+                else:
+                    self._refuse(sender, f"status is {len(bundle)} bytes: pad /segue/status with a string "
+                                         f"argument to at least that size, or use a token")
         elif address in (PREFIX + "/subscribe", PREFIX + "/unsubscribe"):
             self._subscription(address, args, sender)
         else:
@@ -197,12 +270,14 @@ class OscServer:
             dest = sender
         with self._lock:
             if address.endswith("/unsubscribe"):
-                self._subscribers.discard(dest)
+                self._subscribers.pop(dest, None)
                 return
+            now = time.monotonic()
+            self._expire(now)
             if dest not in self._subscribers and len(self._subscribers) >= MAX_SUBSCRIBERS:
                 full = True
             else:
-                self._subscribers.add(dest)
+                self._subscribers[dest] = now + self.subscription_ttl_s
                 full = False
         if full:
             self._refuse(sender, f"too many subscribers (at most {MAX_SUBSCRIBERS}); unsubscribe one first")
@@ -219,8 +294,17 @@ class OscServer:
         dest = self._reply_to(sender)
         with self._lock:
             subscribed = dest in self._subscribers
-        if not subscribed:
-            self._send(_message("/segue/event/rejected", [(reason, "s")]), [dest])
+        if subscribed:
+            return
+        dgram = _message("/segue/event/rejected", [(reason, "s")])
+        if not self._fit(dgram, sender):  # cut the reason to fit the request (or say nothing)
+            room = getattr(self, "_request_size", 0) - len(_message("/segue/event/rejected", [("", "s")]))
+            if room < 8:
+                return
+            dgram = _message("/segue/event/rejected", [(reason.encode()[:room - 4].decode("utf-8", "ignore"), "s")])
+            if len(dgram) > self._request_size:
+                return
+        self._send(dgram, [dest])
 
     def _reply_to(self, sender: Address) -> Address:
         return (sender[0], self.reply_port) if self.reply_port else sender
@@ -270,6 +354,7 @@ class OscServer:
                     log.exception("OSC: cannot encode event %s", ev.kind)
                     continue
                 with self._lock:
+                    self._expire(time.monotonic())
                     dests = list(self._subscribers)
                 self._send(dgram, dests)
 
@@ -321,12 +406,14 @@ def event_message(ev: Event) -> bytes:
     return _message(f"/segue/event/{safe}", [])
 
 
-def start_osc(session: Any, host: str = "127.0.0.1", port: int = 9000, reply_port: int | None = None) -> OscServer:
+def start_osc(session: Any, host: str = "127.0.0.1", port: int = 9000, reply_port: int | None = None,
+              token: str | None = None, subscription_ttl_s: float = SUBSCRIPTION_TTL_S) -> OscServer:
     """Listen for OSC controls for ``session`` on ``udp://host:port`` (0 = any free port; read ``.port``).
 
     Raises :class:`~segue.server.ServerError` if the address cannot be bound.
     """
-    return OscServer(session, host=host, port=port, reply_port=reply_port)
+    return OscServer(session, host=host, port=port, reply_port=reply_port, token=token,
+                     subscription_ttl_s=subscription_ttl_s)
 
 
 __all__ = ["OscServer", "start_osc", "event_message"]

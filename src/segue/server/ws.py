@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import hmac
 import json
-import math
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,7 +28,9 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from segue.engine.engine import Event
+from segue.limits import check_number, safe_json_loads
 from segue.server import EVENT_KINDS, ControlGate, ServerError, check_port
+from segue.server.access import AccessError, check_token, is_loopback, origin_allowed, same_token
 
 log = logging.getLogger("segue.server.ws")
 
@@ -94,10 +95,16 @@ class WsServer:
     """A running WebSocket control server for one :class:`~segue.engine.live.LiveSession`."""
 
     def __init__(self, session: Any, host: str = "127.0.0.1", port: int = 9001, token: str | None = None,
-                 max_message_bytes: int = 16384, max_rate_per_s: float | None = 200) -> None:
+                 max_message_bytes: int = 16384, max_rate_per_s: float | None = 200,
+                 allowed_origins: frozenset[str] | set[str] | tuple[str, ...] = ()) -> None:
         check_port(port)
-        if token is not None and (not isinstance(token, str) or not token):
-            raise ServerError("token must be a non-empty string (or None for no authentication)")
+        try:
+            check_token(token)
+        except AccessError as exc:
+            raise ServerError(str(exc)) from None
+        if token is None and not is_loopback(host):
+            raise ServerError(f"listening on {host} (beyond loopback) needs a token")
+        self.allowed_origins = frozenset(allowed_origins)
         if not isinstance(max_message_bytes, int) or max_message_bytes < 64:
             raise ServerError(f"max_message_bytes must be an integer ≥ 64, got {max_message_bytes!r}")
         if max_rate_per_s is not None and not (isinstance(max_rate_per_s, (int, float)) and max_rate_per_s > 0):
@@ -130,7 +137,16 @@ class WsServer:
         # websockets closes the connection (1009) above max_size; keep that hard cap well above our own
         # limit so an oversized-but-sane message gets a polite error instead of a dropped connection.
         hard_cap = max(1 << 20, 4 * self.max_message_bytes)
-        return await serve(self._handle, host, port, max_size=hard_cap)
+        return await serve(self._handle, host, port, max_size=hard_cap, process_request=self._check_origin)
+
+    def _check_origin(self, connection: ServerConnection, request: Any) -> Any:
+        """Refuse (403) a handshake from a foreign web page: without this any site the player visits
+        could subscribe, change the state and read the status through the browser."""
+        origin = request.headers.get("Origin")
+        if origin_allowed(origin, request.headers.get("Host"), self.allowed_origins):
+            return None
+        log.warning("WebSocket: refused a handshake from origin %r", origin)
+        return connection.respond(HTTPStatus.FORBIDDEN, f"origin {origin!r} is not allowed\n")
 
     @property
     def url(self) -> str:
@@ -232,7 +248,7 @@ class WsServer:
         path = ws.request.path if ws.request is not None else ""
         given = parse_qs(urlsplit(path).query).get("token")
         if given:
-            if hmac.compare_digest(given[0].encode(), self.token.encode()):  # type: ignore[union-attr]
+            if same_token(given[0], self.token):  # type: ignore[arg-type]
                 return True
             await self._refuse_client(client, "invalid token")
             return False
@@ -243,14 +259,14 @@ class WsServer:
                                               '{"type":"hello","token":…} first')
             return False
         try:
-            msg = json.loads(raw) if len(raw) <= self.max_message_bytes else None
+            msg = safe_json_loads(raw) if len(raw) <= self.max_message_bytes else None
         except (ValueError, TypeError, RecursionError):
             msg = None
         if not isinstance(msg, dict) or msg.get("type") != "hello" or not isinstance(msg.get("token"), str):
             await self._refuse_client(client, "authentication required: the first message must be "
                                               '{"type":"hello","token":…} (or connect with ?token=…)')
             return False
-        if not hmac.compare_digest(msg["token"].encode(), self.token.encode()):  # type: ignore[union-attr]
+        if not same_token(msg["token"], self.token):  # type: ignore[arg-type]
             await self._refuse_client(client, "invalid token")
             return False
         await self._reply(client, {"type": "ack", **_echo_id(msg)})
@@ -291,7 +307,7 @@ class WsServer:
             await self._error(client, f"message too large ({size} bytes; the limit is {self.max_message_bytes})")
             return
         try:
-            msg = json.loads(raw)
+            msg = safe_json_loads(raw)
         except (ValueError, RecursionError) as exc:
             await self._error(client, f"not JSON: {exc}")
             return
@@ -314,14 +330,13 @@ class WsServer:
         elif kind == "subscribe":
             await self._subscribe(client, msg, msg_id)
         elif kind == "hello":
-            if self.token is not None and not (isinstance(msg.get("token"), str)
-                                               and hmac.compare_digest(msg["token"].encode(), self.token.encode())):
+            if self.token is not None and not same_token(msg.get("token"), self.token):
                 await self._error(client, "invalid token in hello", msg_id, report=False)
                 return
             await self._reply(client, {"type": "ack", **msg_id})
         else:
             at = msg.pop("at", None)
-            if at is not None and (isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at)):
+            if at is not None and not check_number(at):
                 await self._error(client, "'at' must be a time in seconds since the epoch (as time.time() gives)",
                                   msg_id)
                 return
@@ -365,13 +380,14 @@ def _echo_id(msg: dict[str, Any]) -> dict[str, Any]:
 
 
 def start_ws(session: Any, host: str = "127.0.0.1", port: int = 9001, token: str | None = None,
-             max_message_bytes: int = 16384, max_rate_per_s: float | None = 200) -> WsServer:
+             max_message_bytes: int = 16384, max_rate_per_s: float | None = 200,
+             allowed_origins: frozenset[str] | set[str] | tuple[str, ...] = ()) -> WsServer:
     """Serve the JSON control protocol for ``session`` on ``ws://host:port`` (0 = any free port; read ``.port``).
 
     Raises :class:`~segue.server.ServerError` if the address cannot be bound or a limit is invalid.
     """
     return WsServer(session, host=host, port=port, token=token, max_message_bytes=max_message_bytes,
-                    max_rate_per_s=max_rate_per_s)
+                    max_rate_per_s=max_rate_per_s, allowed_origins=allowed_origins)
 
 
 __all__ = ["WsServer", "start_ws", "DEFAULT_EVENTS"]

@@ -17,6 +17,7 @@ from typing import Any, Callable, Generic, Iterable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from segue.limits import MAX_PATH_CHARS
 from segue.music import PPQ, Key, Note, pitch_name
 from segue.spec.issues import LocatedError, PathTuple, format_path
 from segue.spec.midi import ThemeFileError, read_theme_midi
@@ -378,10 +379,24 @@ def check_theme_notes(view: SpecView) -> Iterable[Finding]:
 def check_style(view: SpecView) -> Iterable[Finding]:
     if view.style is None or view.style in ("default", "markov", "neural"):
         return
+    if len(view.style) > MAX_PATH_CHARS:
+        yield Finding(("style",), f"style path too long ({len(view.style)} characters; at most {MAX_PATH_CHARS})")
+        return
     path = Path(view.style).expanduser()
     resolved = path if path.is_absolute() else (view.base_dir or Path.cwd()) / path
-    if not resolved.is_file():
-        yield Finding(("style",), f"style model file '{resolved}' not found (use \"default\" or \"neural\" for a built-in style)")
+    try:
+        if not resolved.is_file():
+            yield Finding(("style",), f"style model file '{resolved}' not found (use \"default\" or \"neural\" for a built-in style)")
+            return
+        with resolved.open("rb") as fh:
+            head = fh.read(64)
+    except OSError as exc:
+        yield Finding(("style",), f"cannot read style model file '{resolved}' ({exc.strerror or exc})")
+        return
+    # a model is JSON or gzip (`segue train` writes one of them); anything else would fail at compose
+    if not (head[:2] == b"\x1f\x8b" or head.lstrip()[:1] == b"{"):
+        yield Finding(("style",), f"'{resolved}' is not a Segue style model (a file made by `segue train`: "
+                                  f"JSON or gzip); use \"default\" or \"neural\" for a built-in style")
 
 
 # ---------- the adaptive sections ----------

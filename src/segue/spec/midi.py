@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from segue.limits import MAX_MIDI_BYTES, MAX_PATH_CHARS, MAX_THEME_BEATS, MAX_THEME_NOTES, clip_text
 from segue.music import PPQ, Note
 
 DRUM_CHANNEL = 9
@@ -25,10 +26,19 @@ def read_theme_midi(path: Path, shown: str | None = None) -> list[Note]:
     ``shown`` is how messages name the file (the path as the composer wrote it)."""
     import mido  # imported lazily: only specs with MIDI themes pay for it
 
-    name = f"'{shown}'" if shown is not None and shown != str(path) else f"'{path}'"
-    if not path.is_file():
-        where = f" (looked for {path})" if shown is not None and shown != str(path) else ""
+    name = f"'{clip_text(shown, 80)}'" if shown is not None and shown != str(path) else f"'{clip_text(str(path), 80)}'"
+    if len(str(path)) > MAX_PATH_CHARS:
+        raise ThemeFileError(f"MIDI file path too long ({len(str(path))} characters; at most {MAX_PATH_CHARS})")
+    try:
+        found = path.is_file()
+        size = path.stat().st_size if found else 0
+    except OSError as exc:  # a name too long for the file system, a permission problem …
+        raise ThemeFileError(f"MIDI file {name} cannot be read ({exc.strerror or exc})") from None
+    if not found:
+        where = f" (looked for {clip_text(str(path), 80)})" if shown is not None and shown != str(path) else ""
         raise ThemeFileError(f"MIDI file {name} not found{where}")
+    if size > MAX_MIDI_BYTES:
+        raise ThemeFileError(f"MIDI file {name} is larger than {MAX_MIDI_BYTES // (1024 * 1024)} MiB")
     try:
         midi = mido.MidiFile(str(path))
     except Exception as exc:  # noqa: BLE001 — a corrupt file can fail in many ways inside mido
@@ -39,6 +49,13 @@ def read_theme_midi(path: Path, shown: str | None = None) -> list[Note]:
     for track in midi.tracks:
         notes = _track_notes(track, resolution)
         if notes:
+            if len(notes) > MAX_THEME_NOTES:
+                raise ThemeFileError(f"MIDI file {name} holds {len(notes)} notes; a theme may have at most "
+                                     f"{MAX_THEME_NOTES}")
+            beats = max(n.start + n.duration for n in notes) / PPQ
+            if beats > MAX_THEME_BEATS:
+                raise ThemeFileError(f"MIDI file {name} is {beats:.0f} beats long; a theme may last at most "
+                                     f"{MAX_THEME_BEATS} beats")
             return notes
     raise ThemeFileError(f"MIDI file {name} holds no melodic notes (only drums, or empty)")
 

@@ -37,6 +37,7 @@ from pydantic import (
 
 from segue.music import Key, Meter, Note, pitch_name
 from segue.spec.gm import program_name, program_number
+from segue.limits import MAX_PATH_CHARS, check_number
 from segue.spec.issues import LocatedError
 from segue.spec.notation import parse_key, parse_meter, parse_note, tokenize_note_text
 
@@ -191,7 +192,8 @@ class Layer(SpecModel):
     @classmethod
     def _role_defaults(cls, data: Any) -> Any:
         """Fill program, bank and range from the role, so a dumped spec states every value it uses."""
-        if not isinstance(data, dict) or data.get("role") not in ROLE_DEFAULTS:
+        # the role may be any YAML value here (a list is unhashable): only a known name fills defaults
+        if not isinstance(data, dict) or not isinstance(data.get("role"), str) or data["role"] not in ROLE_DEFAULTS:
             return data
         program, pitch_range = ROLE_DEFAULTS[data["role"]]
         filled = dict(data)
@@ -199,6 +201,14 @@ class Layer(SpecModel):
         filled.setdefault("range", list(pitch_range))
         filled.setdefault("bank", PERCUSSION_BANK if data["role"] == "percussion" else 0)
         return filled
+
+    @model_validator(mode="after")
+    def _bank_fits_role(self) -> "Layer":
+        # bank 128 holds the GM drum kits: a pitched layer on it failed only when the WAV was written
+        if self.bank == PERCUSSION_BANK and self.role != "percussion":
+            raise ValueError(f"bank {PERCUSSION_BANK} holds drum kits: only a percussion layer may use it "
+                             f"(pitched layers use banks 0..127)")
+        return self
 
     @property
     def is_percussion(self) -> bool:
@@ -245,6 +255,8 @@ class Theme(SpecModel):
     def _midi(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
             raise ValueError("empty MIDI file path")
+        if value is not None and len(value) > MAX_PATH_CHARS:
+            raise ValueError(f"MIDI file path too long ({len(value)} characters; at most {MAX_PATH_CHARS})")
         return value
 
     @model_validator(mode="after")
@@ -309,7 +321,7 @@ def target_range(target: str, tempo: Tempo | None = None) -> tuple[float, float]
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return check_number(value)
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_-]+")

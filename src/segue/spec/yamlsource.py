@@ -15,9 +15,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
+
+from segue.limits import MAX_SPEC_BYTES, MAX_SPEC_DEPTH, MAX_SPEC_NODES, MAX_STRING_CHARS, MAX_NUMBER, clip_text
 from segue.spec.issues import PathTuple, SpecError, SpecIssue, format_path
 
-MAX_NODES = 200_000
+MAX_NODES = MAX_SPEC_NODES
 """Refuse specs that expand (through YAML aliases) to more values than any score needs."""
 
 
@@ -86,6 +89,51 @@ class SourceMap:
         return Mark(header_line + 1 + row, indent + col + 1)
 
 
+def _measure(yaml: YAML, text: str, source: str) -> None:
+    """Walk the parser's events (no nodes are built, nothing is expanded) and refuse text that nests
+    deeper than :data:`MAX_SPEC_DEPTH` or whose values, *with every alias expanded*, number more than
+    :data:`MAX_NODES`. An alias counts the full size of its anchor, so ten aliases of a ten-alias list
+    count a hundred. This runs before ruamel composes or constructs anything: its composer recurses
+    per level (RecursionError after 20–40 s at 3,000 levels) and its duplicate-key error formats the
+    duplicate's value, expanding an alias bomb (3.5 GB for 569 bytes)."""
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = []  # [size so far, anchor]
+    total = 0
+
+    def add(n: int, mark: Any) -> None:
+        nonlocal total
+        if stack:
+            stack[-1][0] += n
+        else:
+            total += n
+        if total + sum(f[0] for f in stack) > MAX_NODES:
+            raise SpecError([SpecIssue("", mark.line + 1 if mark else None, None,
+                                       f"the spec expands to more than {MAX_NODES} values (YAML aliases?)", source)])
+
+    for event in yaml.parse(text):
+        if isinstance(event, CollectionStartEvent):
+            if len(stack) >= MAX_SPEC_DEPTH:
+                mark = event.start_mark
+                raise SpecError([SpecIssue("", mark.line + 1, mark.column + 1,
+                                           f"the spec nests more than {MAX_SPEC_DEPTH} levels deep", source)])
+            stack.append([1, event.anchor])
+        elif isinstance(event, CollectionEndEvent):
+            size, anchor = stack.pop()
+            if anchor:
+                sizes[anchor] = size
+            add(size, event.start_mark)
+        elif isinstance(event, AliasEvent):
+            if event.anchor not in sizes and any(f[1] == event.anchor for f in stack):
+                mark = event.start_mark
+                raise SpecError([SpecIssue("", mark.line + 1, mark.column + 1,
+                                           "a YAML alias refers to a list or mapping that contains it", source)])
+            add(sizes.get(event.anchor, 1), event.start_mark)
+        elif isinstance(event, NodeEvent):  # a scalar
+            if event.anchor:
+                sizes[event.anchor] = 1
+            add(1, event.start_mark)
+
+
 class _Budget:
     def __init__(self) -> None:
         self.left = MAX_NODES
@@ -141,10 +189,19 @@ def _plain(node: Any, path: PathTuple, smap: SourceMap, problems: list[tuple[Pat
     if node is None or isinstance(node, bool):
         return node
     if isinstance(node, int):
+        if abs(node) > MAX_NUMBER:
+            problems.append((path, f"number too large (at most {MAX_NUMBER:g})"))
+            return None
         return int(node)
     if isinstance(node, float):
+        if node == node and abs(node) != float("inf") and abs(node) > MAX_NUMBER:
+            problems.append((path, f"number too large (at most {MAX_NUMBER:g})"))
+            return None
         return float(node)
     if isinstance(node, str):
+        if len(node) > MAX_STRING_CHARS:
+            problems.append((path, f"text too long ({len(node)} characters; at most {MAX_STRING_CHARS})"))
+            return None
         return str(node)
     if isinstance(node, (datetime.date, datetime.datetime)):
         problems.append((path, f"{node} reads as a date; put it in quotes to use it as text"))
@@ -156,12 +213,17 @@ def _plain(node: Any, path: PathTuple, smap: SourceMap, problems: list[tuple[Pat
 
 def parse_yaml(text: str, source: str) -> tuple[Any, SourceMap]:
     """Parse spec text; raises :class:`SpecError` with line/column for syntax errors and refused values."""
+    if len(text) > MAX_SPEC_BYTES:
+        raise SpecError([SpecIssue("", None, None, f"the spec is {len(text)} characters long; at most "
+                                                   f"{MAX_SPEC_BYTES} are accepted", source)])
     yaml = YAML(typ="rt")
     try:
+        _measure(yaml, text, source)
+        yaml = YAML(typ="rt")
         root = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        what = str(exc.problem or exc.context or "cannot parse")
+        what = clip_text(str(exc.problem or exc.context or "cannot parse"), 200)
         if exc.context and exc.problem:
             what += f" ({exc.context}"
             opened = exc.context_mark
@@ -172,7 +234,9 @@ def parse_yaml(text: str, source: str) -> tuple[Any, SourceMap]:
         column = mark.column + 1 if mark else None
         raise SpecError([SpecIssue("", line, column, f"YAML syntax error: {what}", source)]) from None
     except YAMLError as exc:
-        raise SpecError([SpecIssue("", None, None, f"YAML error: {exc}", source)]) from None
+        raise SpecError([SpecIssue("", None, None, f"YAML error: {clip_text(str(exc), 200)}", source)]) from None
+    except RecursionError:
+        raise SpecError([SpecIssue("", None, None, "the spec nests too deeply", source)]) from None
     smap = SourceMap(lines=text.splitlines())
     problems: list[tuple[PathTuple, str]] = []
     try:

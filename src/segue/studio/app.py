@@ -21,7 +21,9 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from segue.limits import MAX_SESSIONS, MAX_UPLOAD_QUOTA_BYTES, safe_json_loads
 from segue.spec import SpecError
+from segue.style.errors import StyleError
 from segue.studio.guard import Guard
 from segue.studio.manager import SessionLimitError, SessionManager
 from segue.studio.openapi import openapi_document
@@ -79,7 +81,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 async def read_json(request: Request) -> dict[str, Any]:
     raw = await read_body(request, MAX_JSON_BYTES)
     try:
-        data = json.loads(raw or b"{}")
+        data = safe_json_loads(raw or b"{}")
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, f"the body is not JSON: {exc}") from None
     if not isinstance(data, dict):
@@ -167,6 +169,8 @@ class Studio:
                                               seed=seed)
         except SessionLimitError as err:
             raise ApiError(503, str(err)) from None
+        except StyleError as err:  # e.g. an uploaded "model" that is a gzip bomb: refused at 64 MiB
+            raise ApiError(422, str(err)) from None
         return JSONResponse({"id": session.id, "ws": f"/api/sessions/{session.id}/ws",
                              "controls": controls_of(spec), "status": session.status()}, status_code=201)
 
@@ -222,6 +226,10 @@ class Studio:
             raise ApiError(400, f"file name {name!r} refused: use letters, digits, '.', '_' or '-' "
                                 "(no folders), at most 100 characters")
         body = await read_body(request, MAX_UPLOAD_BYTES)
+        used = sum(p.stat().st_size for p in self.upload_dir.iterdir() if p.is_file() and p != path)
+        if used + len(body) > MAX_UPLOAD_QUOTA_BYTES:
+            raise ApiError(507, f"the upload folder would pass its quota of "
+                                f"{MAX_UPLOAD_QUOTA_BYTES // (1024 * 1024)} MiB (overwrite an uploaded file to reuse its room)")
         await asyncio.to_thread(path.write_bytes, body)
         return JSONResponse({"name": path.name, "bytes": len(body)}, status_code=201)
 
@@ -284,7 +292,7 @@ class Studio:
         if size > MAX_MESSAGE_BYTES:
             return self._refuse(session, f"message too large ({size} bytes; the limit is {MAX_MESSAGE_BYTES})")
         try:
-            msg = json.loads(text)
+            msg = safe_json_loads(text)
         except (ValueError, RecursionError) as exc:
             return self._refuse(session, f"not JSON: {exc}")
         if not isinstance(msg, dict):
@@ -321,7 +329,7 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(token: str | None = None, *, spec: str | Path | None = None, upload_dir: str | Path | None = None,
-               examples_dir: str | Path | None = None, max_sessions: int = 16, loopback_hosts_only: bool = False,
+               examples_dir: str | Path | None = None, max_sessions: int = MAX_SESSIONS, loopback_hosts_only: bool = False,
                connect_timeout_s: float = 60.0, sample_rate: int = 44100) -> Any:
     """The studio as an ASGI app. ``token``: required on every request and socket when given;
     ``spec``: a spec file offered first in the page; ``upload_dir``: where uploaded files live and
@@ -331,8 +339,13 @@ def create_app(token: str | None = None, *, spec: str | Path | None = None, uplo
 
     from segue.studio.errors import StudioError
 
-    if token is not None and (not isinstance(token, str) or len(token) < 8):
-        raise StudioError("the token must be a string of at least 8 characters")
+    from segue.server.access import AccessError, check_token
+
+    try:
+        check_token(token, "the token")
+    except AccessError as exc:
+        raise StudioError(str(exc)) from None
+    temporary = upload_dir is None
     if upload_dir is None:
         folder = Path(tempfile.mkdtemp(prefix="segue-studio-"))
     else:
@@ -349,8 +362,14 @@ def create_app(token: str | None = None, *, spec: str | Path | None = None, uplo
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await manager.close_all()
+        try:
+            yield
+        finally:
+            await manager.close_all()
+            if temporary:  # uploads used to stay in /tmp after the studio stopped
+                import shutil
+
+                shutil.rmtree(folder, ignore_errors=True)
 
     routes = [
         Route("/", studio.index),

@@ -16,11 +16,12 @@ a page must come from the studio's own origin.
 
 from __future__ import annotations
 
-import hmac
 import json
 from http.cookies import SimpleCookie
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
+
+from segue.server.access import same_token
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -39,6 +40,31 @@ def _host_name(host: str) -> str:
     if host.startswith("["):
         return host[: host.find("]") + 1]
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SIMPLE_CONTENT_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""})
+"""What a cross-site form or ``fetch(…, {mode: "no-cors"})`` may send without a CORS preflight."""
+
+
+def _csrf_refusal(scope: Scope, headers: dict[str, str], host: str) -> tuple[int, str] | None:
+    """Why a state-changing request is refused, or None. A foreign Origin is refused outright; the body
+    must be JSON (uploads: anything but the content types a cross-site form can send), which a
+    cross-site page cannot send without a preflight the studio never grants. A 'text/plain' POST from
+    any web page used to create sessions, send controls and run the YAML bomb."""
+    origin = headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc.lower() != host.lower():
+        return 403, f"cross-site request from {origin!r} refused"
+    if scope.get("method") == "DELETE":
+        return None
+    ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+    if scope.get("path", "").startswith("/api/files/"):
+        if ctype in SIMPLE_CONTENT_TYPES:
+            return 415, "upload with Content-Type: application/octet-stream (or the file's own type)"
+        return None
+    if ctype != "application/json":
+        return 415, "send the body as JSON with Content-Type: application/json"
+    return None
 
 
 class Guard:
@@ -63,11 +89,16 @@ class Guard:
         if scope["type"] == "websocket" and origin and urlsplit(origin).netloc != host:
             await self._refuse(scope, receive, send, 403, f"cross-origin socket from {origin!r} refused")
             return
+        if scope["type"] == "http" and scope.get("method", "GET") not in SAFE_METHODS:
+            refused = _csrf_refusal(scope, headers, host)
+            if refused is not None:
+                await self._refuse(scope, receive, send, *refused)
+                return
         if self.token is None:
             await self.app(scope, receive, send)
             return
         given, from_query = self._given(scope, headers)
-        if given is None or not hmac.compare_digest(given.encode(), self.token.encode()):
+        if given is None or not same_token(given, self.token):
             reason = "invalid token" if given is not None else \
                 "authentication required: open the studio with ?token=… or send 'Authorization: Bearer …'"
             await self._refuse(scope, receive, send, 401, reason)

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from segue import limits
 from segue.spec import SpecError, SpecIssue, default_spec_text, load_spec_text
 from segue.spec.issues import format_path
 from segue.spec.yamlsource import parse_yaml
 
 #: The largest spec text (or uploaded file) the studio accepts, in bytes.
 MAX_SPEC_BYTES = 256 * 1024
-MAX_UPLOAD_BYTES = 4 * 1024 * 1024
+MAX_UPLOAD_BYTES = limits.MAX_UPLOAD_BYTES
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from segue.style.analysis import N_STEPS, POSITION_CLASSES, Cell, position_class, step_index
+from segue.limits import MAX_STYLE_BYTES, LimitError, gunzip_limited
 from segue.style.errors import StyleError
 
 FORMAT = "segue-style/1"
@@ -308,6 +309,8 @@ class StyleModel:
     def load(cls, path: str | Path) -> "StyleModel":
         p = Path(path)
         try:
+            if p.stat().st_size > MAX_STYLE_BYTES:
+                raise StyleError(f"style model {p} is larger than {MAX_STYLE_BYTES // (1024 * 1024)} MiB")
             raw = p.read_bytes()
         except OSError as exc:
             raise StyleError(f"cannot read style model {p}: {exc.strerror or exc}") from exc
@@ -317,9 +320,11 @@ class StyleModel:
     def from_bytes(cls, raw: bytes, where: str = "style model") -> "StyleModel":
         try:
             if raw[:2] == b"\x1f\x8b":
-                raw = gzip.decompress(raw)
+                raw = gunzip_limited(raw, MAX_STYLE_BYTES, where)
             d = json.loads(raw.decode("utf-8"))
-        except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except LimitError as exc:
+            raise StyleError(str(exc)) from None
+        except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise StyleError(f"{where} is not a Segue style model (not JSON or gzip JSON): {exc}") from exc
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             found = d.get("format") if isinstance(d, dict) else type(d).__name__

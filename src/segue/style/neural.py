@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from segue.style.analysis import N_STEPS, STEP_RANGE, rhythm_grid
+from segue.limits import MAX_STYLE_BYTES, gunzip_limited
 from segue.style.errors import StyleError
 
 NEURAL_FORMAT = "segue-neural-melody/1"
@@ -406,7 +407,7 @@ def save_neural(path: Path, params: dict[str, np.ndarray], meta: dict[str, Any])
 
 def load_neural_bytes(raw: bytes, where: str = "neural melody model") -> tuple[dict[str, np.ndarray], dict]:
     try:
-        raw = gzip.decompress(raw)
+        raw = gunzip_limited(raw, MAX_STYLE_BYTES, where)
         n = int.from_bytes(raw[:8], "little")
         header = json.loads(raw[8:8 + n].decode())
         if header.get("format") != NEURAL_FORMAT:

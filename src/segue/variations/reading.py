@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from segue.limits import MAX_MIDI_BYTES, MAX_MOTIF_BEATS, MAX_MOTIF_NOTES
 from segue.music import PPQ, Key, Meter, Note
 from segue.spec import NoteTextError, parse_note_text
 from segue.spec.notation import parse_key
@@ -127,6 +128,8 @@ def _looks_like_path(text: str) -> bool:
 def _read_midi(path: Path, shown: str) -> _Raw:
     import mido
 
+    if path.stat().st_size > MAX_MIDI_BYTES:
+        raise VariationError(f"motif file '{shown}' is larger than {MAX_MIDI_BYTES // (1024 * 1024)} MiB")
     try:
         midi = mido.MidiFile(str(path))
     except Exception as exc:  # noqa: BLE001 - a corrupt file fails in many ways inside mido
@@ -136,12 +139,17 @@ def _read_midi(path: Path, shown: str) -> _Raw:
         raise VariationError(f"motif file '{shown}' has no usable resolution (ticks per beat = {res})")
     raw = _Raw([])
     voices: dict[tuple[int, int], _Voice] = {}
+    notes_read = 0
     for ti, track in enumerate(midi.tracks):
         now = 0
         sounding: dict[tuple[int, int], list[tuple[int, int]]] = {}
         tname = ""
         for msg in track:
             now += msg.time
+            if now > MAX_MOTIF_BEATS * res:
+                # every later step works on the whole span: a file lasting 319 hours ran vary for 8–19 min
+                raise VariationError(f"motif file '{shown}' lasts more than {MAX_MOTIF_BEATS} beats (an event at "
+                                     f"beat {now // res}); Segue reads motif files up to that length")
             if msg.type == "track_name" and not tname:
                 tname = msg.name.strip()
             elif msg.type == "time_signature" and raw.meter is None:
@@ -151,7 +159,7 @@ def _read_midi(path: Path, shown: str) -> _Raw:
                     pass
             elif msg.type == "key_signature" and raw.sharps is None:
                 raw.sharps = _SHARPS.get(msg.key)
-            elif msg.type == "set_tempo" and raw.bpm is None:
+            elif msg.type == "set_tempo" and raw.bpm is None and msg.tempo > 0:  # tempo 0 divided by zero
                 raw.bpm = round(float(mido.tempo2bpm(msg.tempo)), 2)
             elif msg.type in ("note_on", "note_off"):
                 if msg.channel == DRUM_CHANNEL:
@@ -166,6 +174,10 @@ def _read_midi(path: Path, shown: str) -> _Raw:
                     if off > on:
                         v = voices.setdefault((ti, msg.channel), _Voice(f"track {ti} '{tname}'" if tname else f"track {ti}"))
                         v.notes.append(Note(on, msg.note, off - on, max(1, min(127, vel))))
+                        notes_read += 1
+                        if notes_read > MAX_MOTIF_NOTES:
+                            raise VariationError(f"motif file '{shown}' holds more than {MAX_MOTIF_NOTES} notes; "
+                                                 f"Segue reads motif files up to that many")
     raw.voices = [voices[k] for k in sorted(voices)]
     return raw
 
