@@ -48,6 +48,16 @@ class Deck:
     start_tick: int
     stop_tick: int | None = None  # no bars are composed from here on (a transition took over)
     bars: list[BarMusic] = field(default_factory=list)
+    first_heard: int = 0
+    """The heard bar number of this deck's first bar (bars heard before it, counting a cut bar as heard)."""
+
+    def heard(self, bar: BarMusic) -> int:
+        """``bar``'s number counted in bars heard since the piece began (0-based).
+
+        A transition's deck composes on a grid seeded at ``100_000 × n`` (so one cue's notes never depend on
+        how long the earlier states played); what a listener is told is the bar they hear.
+        """
+        return self.first_heard + bar.index - self.composer.start_bar
 
     @property
     def next_tick(self) -> int:
@@ -237,6 +247,9 @@ class Conductor:
                                   # editing one cue of a film never changes the notes of the others
                                   start_bar=100_000 * (self.transitions + 1),
                                   bridge_from=old_key, bridge_bars=bridge_bars)
+        # the bars the playing deck sounds before the boundary (a bar cut short by it was heard)
+        tpb = self.meter.ticks_per_bar
+        new_deck.first_heard = self.deck.first_heard + max(0, -(-(boundary - self.deck.start_tick) // tpb))
         self.pending = PendingTransition(name, self.state_name, boundary, sample, rule, new_deck)
         self.deck.stop_tick = boundary
         return self.pending

@@ -317,14 +317,17 @@ class Engine:
                                                     "notes": [(n.start, n.pitch) for n in notes]}))
 
     def _bar_at(self, tick: int) -> BarMusic | None:
+        return self._deck_bar_at(tick)[1]
+
+    def _deck_bar_at(self, tick: int) -> tuple[Deck, BarMusic | None]:
         for deck in (self.conductor.pending.deck if self.conductor.pending else None, self.conductor.deck):
             if deck is None:
                 continue
             for b in reversed(deck.bars):
                 if b.start <= tick < b.end:
-                    return b
+                    return deck, b
         deck = self.conductor.deck
-        return deck.bars[-1] if deck.bars else None
+        return deck, (deck.bars[-1] if deck.bars else None)
 
     # ------------------------------------------------------------------ composing
     def _compose(self, deck: Deck, sample: int) -> BarMusic:
@@ -344,14 +347,15 @@ class Engine:
             listener.bar_composed(deck, bar)
         self._layer_gains(deck, bar, tm.sample(bar.start))
         start = tm.sample(bar.start)
-        info = {"bar": bar.index, "state": deck.state, "key": bar.key.name(), "tempo": bar.tempo,
+        heard = deck.heard(bar)
+        info = {"bar": heard, "state": deck.state, "key": bar.key.name(), "tempo": bar.tempo,
                 "chord": bar.chords[0][1].name() if bar.chords else None, "slot": slot}
         self._emit(Event(start, "bar", info))
         if bar.bar_in_phrase == 0:
             self._emit(Event(start, "phrase", {"phrase": bar.phrase_index, "kind": bar.phrase_kind, "state": deck.state}))
         for b in range(cond.meter.beats_per_bar):
             self._emit(Event(tm.sample(bar.start + b * cond.meter.ticks_per_beat), "beat",
-                             {"bar": bar.index, "beat": b, "state": deck.state}))
+                             {"bar": heard, "beat": b, "state": deck.state}))
         return bar
 
     def _layer_gains(self, deck: Deck, bar: BarMusic, at: int) -> None:
@@ -509,14 +513,14 @@ class Engine:
         cond = self.conductor
         tm = cond.tempo_map
         tick = tm.tick_at_sample(self.position)
-        bar = self._bar_at(tick)
+        deck, bar = self._deck_bar_at(tick)
         beat = (tick - bar.start) // cond.meter.ticks_per_beat if bar else 0
         chord = None
         if bar:
             chord = [ch for o, ch in bar.chords if o <= tick - bar.start][-1].name()
         return {
             "sample": self.position, "seconds": self.position / self.sample_rate, "state": cond.state_name,
-            "pending": cond.pending.to_state if cond.pending else None, "bar": bar.index if bar else 0,
+            "pending": cond.pending.to_state if cond.pending else None, "bar": deck.heard(bar) if bar else 0,
             "beat": int(beat), "chord": chord, "key": bar.key.name() if bar else cond.home_key.name(),
             "tempo": tm.bpm_at(tick), "active_layers": sorted(self._active_layers.get(cond.deck.slot, set())),
             "parameters": cond.values_at(self.position), "underruns": self.underruns, "rejected": self.rejected,

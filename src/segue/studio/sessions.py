@@ -209,7 +209,7 @@ class StudioSession:
         tm = cond.tempo_map
         bars = []
         for bar in deck.bars:
-            if bar.index < ev.data.get("bar", 0):
+            if deck.heard(bar) < ev.data.get("bar", 0):
                 continue
             notes = []
             for layer, layer_notes in bar.notes.items():
@@ -217,7 +217,7 @@ class StudioSession:
                 for n in layer_notes:
                     notes.append([int(n.pitch), round((n.start - bar.start) / tpb, 3),
                                   round((n.end - n.start) / tpb, 3), li])
-            bars.append({"bar": bar.index, "sample": tm.sample(bar.start), "beats": cond.meter.beats_per_bar,
+            bars.append({"bar": deck.heard(bar), "sample": tm.sample(bar.start), "beats": cond.meter.beats_per_bar,
                          "tempo": bar.tempo, "notes": notes})
         if not bars:
             return None

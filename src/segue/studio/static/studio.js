@@ -276,9 +276,8 @@ function sendParam(name, value, final) {
   send({ type: "param", name, value });
 }
 
-// A transition's new deck counts its bars from 100000 × n (the engine keeps the decks' grids
-// apart); composers count bars within the piece, so show the bar within its deck.
-const barNumber = (index) => (index % 100000) + 1;
+// The engine reports bars heard since the piece began (0-based); show them from 1.
+const barNumber = (index) => index + 1;
 
 function showStatus(s) {
   if (!s) return;
