@@ -250,3 +250,13 @@ def _GAME(load_spec):
     if not _game_cache:
         _game_cache.append(load_spec(examples_dir() / "fantasy_game.yaml"))
     return _game_cache[0]
+
+
+def test_a_control_nested_thousands_deep_is_rejected_not_raised(engine) -> None:
+    # found by benchmarks/fuzz_campaign.py: the rejection message's repr recursed
+    deep: object = 1
+    for _ in range(5000):
+        deep = [deep]
+    for c in ({"type": "param", "name": "intensity", "value": deep}, {"type": deep}, {"type": "affect", "valence": deep},
+              {"type": "state", "name": "combat", "time": deep}):
+        assert isinstance(engine.submit(c), str)

@@ -58,13 +58,24 @@ def _finite(x: Any) -> bool:
     return check_number(x)
 
 
+def _show(value: Any) -> str:
+    """``repr(value)`` for a message, short, and safe for values nested thousands deep (repr recursed)."""
+    if isinstance(value, (list, tuple, dict)):
+        return f"a {type(value).__name__}"
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):  # ValueError: an int too long to print
+        return f"a {type(value).__name__}"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def parse_control(data: Any) -> Control | str:
     """A :class:`Control` from a dict (trace entry, OSC or WebSocket message), or the reason it is invalid."""
     if not isinstance(data, dict):
         return f"a control must be an object, got {type(data).__name__}"
     kind = data.get("type", data.get("kind"))
     if kind not in KINDS:
-        return f"unknown control type {kind!r} (expected one of {', '.join(KINDS)})"
+        return f"unknown control type {_show(kind)} (expected one of {', '.join(KINDS)})"
     unknown = set(data) - {"type", "kind", "name", "value", "valence", "arousal", "intensity", "time", "sample"}
     if unknown:
         return f"unknown field(s) {', '.join(sorted(unknown))} in a {kind} control"
@@ -75,23 +86,23 @@ def parse_control(data: Any) -> Control | str:
     value = data.get("value")
     if kind == "param":
         if not _finite(value):
-            return f"parameter {name!r}: value must be a finite number, got {value!r}"
+            return f"parameter {name!r}: value must be a finite number, got {_show(value)}"
         value = float(value)
     affect: dict[str, float | None] = {"valence": None, "arousal": None, "intensity": None}
     if kind == "affect":
         for k in affect:
             v = data.get(k)
             if v is not None and not _finite(v):
-                return f"affect {k} must be a finite number, got {v!r}"
+                return f"affect {k} must be a finite number, got {_show(v)}"
             affect[k] = None if v is None else float(v)
         if all(v is None for v in affect.values()):
             return "an affect control needs at least one of valence, arousal, intensity"
     t = data.get("time")
     s = data.get("sample")
     if t is not None and (not _finite(t) or t < 0):
-        return f"time must be a finite number ≥ 0, got {t!r}"
+        return f"time must be a finite number ≥ 0, got {_show(t)}"
     if s is not None and (not isinstance(s, int) or isinstance(s, bool) or s < 0):
-        return f"sample must be an integer ≥ 0, got {s!r}"
+        return f"sample must be an integer ≥ 0, got {_show(s)}"
     return Control(kind=kind, name=name if isinstance(name, str) else "", value=value,
                    time=None if t is None else float(t), sample=s, **affect)
 
@@ -136,10 +147,10 @@ class Timeline:
             raise TimelineError(f"{source}: a trace is a list of controls or an object with a 'controls' list")
         sr = data.get("sample_rate", 44100)
         if sr not in (22050, 32000, 44100, 48000, 88200, 96000):
-            raise TimelineError(f"{source}: sample_rate {sr!r} is not supported")
+            raise TimelineError(f"{source}: sample_rate {_show(sr)} is not supported")
         dur = data.get("duration")
         if dur is not None and (not _finite(dur) or not 0 < dur <= 24 * 3600):
-            raise TimelineError(f"{source}: duration must be a number of seconds between 0 and 86400, got {dur!r}")
+            raise TimelineError(f"{source}: duration must be a number of seconds between 0 and 86400, got {_show(dur)}")
         seed = data.get("seed")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
             raise TimelineError(f"{source}: seed must be an integer ≥ 0")
