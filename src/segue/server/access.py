@@ -54,6 +54,14 @@ def is_loopback(host: str) -> bool:
     return host in LOOPBACK_HOSTS or host.startswith("127.")
 
 
+def check_listener(host: str, token: str | None, what: str) -> str | None:
+    """One rule for every door: a usable token (or none), and none only on loopback; AccessError otherwise."""
+    check_token(token)
+    if token is None and not is_loopback(host):
+        raise AccessError(f"listening {what}on {host} (beyond loopback) needs a token")
+    return token
+
+
 def origin_allowed(origin: str | None, host_header: str | None = None, allowed: frozenset[str] = frozenset()) -> bool:
     """Whether a request carrying ``origin`` may proceed (None: not from a browser → yes)."""
     if origin is None:

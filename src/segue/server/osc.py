@@ -31,7 +31,7 @@ from pythonosc.osc_server import OSCUDPServer
 from segue.engine.engine import Event
 from segue.limits import SUBSCRIPTION_TTL_S
 from segue.server import ControlGate, ServerError, check_port
-from segue.server.access import AccessError, check_token, is_loopback, same_token
+from segue.server.access import AccessError, check_listener, same_token
 
 log = logging.getLogger("segue.server.osc")
 
@@ -76,11 +76,9 @@ class OscServer:
                  token: str | None = None, subscription_ttl_s: float = SUBSCRIPTION_TTL_S) -> None:
         check_port(port)
         try:
-            check_token(token)
+            check_listener(host, token, "for OSC ")
         except AccessError as exc:
             raise ServerError(str(exc)) from None
-        if token is None and not is_loopback(host):
-            raise ServerError(f"listening for OSC on {host} (beyond loopback) needs a token")
         self.token = token
         self.subscription_ttl_s = float(subscription_ttl_s)
         self.unauthorised = 0  # datagrams dropped because their sender had not said hello with the token

@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from segue.engine.engine import Event
 from segue.limits import check_number, safe_json_loads
 from segue.server import EVENT_KINDS, ControlGate, ServerError, check_port
-from segue.server.access import AccessError, check_token, is_loopback, origin_allowed, same_token
+from segue.server.access import AccessError, check_listener, origin_allowed, same_token
 
 log = logging.getLogger("segue.server.ws")
 
@@ -99,11 +99,9 @@ class WsServer:
                  allowed_origins: frozenset[str] | set[str] | tuple[str, ...] = ()) -> None:
         check_port(port)
         try:
-            check_token(token)
+            check_listener(host, token, "")
         except AccessError as exc:
             raise ServerError(str(exc)) from None
-        if token is None and not is_loopback(host):
-            raise ServerError(f"listening on {host} (beyond loopback) needs a token")
         self.allowed_origins = frozenset(allowed_origins)
         if not isinstance(max_message_bytes, int) or max_message_bytes < 64:
             raise ServerError(f"max_message_bytes must be an integer ≥ 64, got {max_message_bytes!r}")

@@ -7,6 +7,8 @@ the per-piece part separate lets the trainer run it in worker processes and hold
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import bisect
 import math
 from dataclasses import dataclass, field
@@ -191,20 +193,25 @@ def _cells(melody: list, metric: _MetricMap, grid: RhythmGrid) -> list[tuple[int
 def _beat_weights(parts: list[list[tuple[int, float, float]]], metric: _MetricMap,
                   grid: RhythmGrid) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     """Per beat: how long each pitch class sounds in it, and which pitch classes sound at its start."""
+    return span_weights(((pitch, metric(onset), dur) for part in parts for pitch, onset, dur in part), grid.beat)
+
+
+def span_weights(notes: Iterable[tuple[int, float, float]],
+                 span: float) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Per span of ``span`` beats (index k covers [k·span, (k+1)·span)): how long each pitch class
+    sounds in it, and which pitch classes start at its start — what a chord fit reads."""
     weights: dict[int, np.ndarray] = {}
     at_start: dict[int, np.ndarray] = {}
-    for part in parts:
-        for pitch, onset, dur in part:
-            a = metric(onset)
-            b = a + dur
-            for beat in range(math.floor(a / grid.beat + EPS), math.ceil(b / grid.beat - EPS)):
-                lo, hi = beat * grid.beat, (beat + 1) * grid.beat
-                overlap = min(b, hi) - max(a, lo)
-                if overlap <= EPS:
-                    continue
-                weights.setdefault(beat, np.zeros(12))[pitch % 12] += overlap
-                if a <= lo + EPS:
-                    at_start.setdefault(beat, np.zeros(12))[pitch % 12] += 1
+    for pitch, a, dur in notes:
+        b = a + dur
+        for k in range(math.floor(a / span + EPS), math.ceil(b / span - EPS)):
+            lo, hi = k * span, (k + 1) * span
+            overlap = min(b, hi) - max(a, lo)
+            if overlap <= EPS:
+                continue
+            weights.setdefault(k, np.zeros(12))[pitch % 12] += overlap
+            if a <= lo + EPS:
+                at_start.setdefault(k, np.zeros(12))[pitch % 12] += 1
     return weights, at_start
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from segue.music import Key
 from segue.style.analysis import diatonic_index, step_index
 from segue.style.errors import StyleError
+from segue.style.features import span_weights
 from segue.style.neural import (
     CONTEXT, FAMILY_INDEX, UNK_CHORD, UNK_DEG, UNK_DENS, UNK_DUR, UNK_FAM, UNK_POS, UNK_STEP, Batch,
     backward, dens_class, dur_class, forward, grid_of, init_params, pos_class, save_neural, softmax, step_token,
@@ -110,18 +111,7 @@ def melody_chords(notes: Sequence[tuple[int, float, float]], key_name: str | Non
         return []
     grid = grid_of(num, den)
     span = harmony_span(grid) * grid.beat
-    weights: dict[int, np.ndarray] = {}
-    at_start: dict[int, np.ndarray] = {}
-    for pitch, on, dur in notes:
-        a, b = on, on + dur
-        for k in range(int(math.floor(a / span + EPS)), int(math.ceil(b / span - EPS))):
-            lo, hi = k * span, (k + 1) * span
-            ov = min(b, hi) - max(a, lo)
-            if ov <= EPS:
-                continue
-            weights.setdefault(k, np.zeros(12))[pitch % 12] += ov
-            if a <= lo + EPS:
-                at_start.setdefault(k, np.zeros(12))[pitch % 12] += 1
+    weights, at_start = span_weights(notes, span)
     fits = {k: fit_triad(w, at_start.get(k, np.zeros(12)), key) for k, w in weights.items()}
     first = int(math.floor(notes[0][1] / grid.beat + EPS))
     last = int(math.floor((notes[-1][1] + notes[-1][2]) / grid.beat - EPS))
