@@ -6,7 +6,9 @@ each file to its own format (``.mscx``); the test fails on any error line it pri
 that is empty or carries text (our provenance once came in as a lyric and drew bar 1 empty and
 over-wide). The MusicXML itself is checked for what MuseScore tolerates but a reader should not
 get: instruments referenced but not declared, more than one tempo mark or a decimal one, tuplets
-in music on a sixteenth grid.
+in music on a sixteenth grid. Every file is also validated against the official MusicXML 4.0
+schema (the XSD shipped in the ``musicxml`` package, read with ``xmlschema``; both dev-only, nothing
+is fetched: the schema's two imports resolve to xmlschema's bundled copies).
 """
 
 from __future__ import annotations
@@ -138,3 +140,64 @@ def test_short_notes_are_written_to_the_next_onset_with_staccato() -> None:
     written, staccato = notation_notes(notes)
     assert [n.duration for n in written] == [eighth, eighth, PPQ * 2]
     assert staccato == {(0, 60)}
+
+
+# ── the official MusicXML 4.0 schema ───────────────────────────────────────────────────────────
+
+@pytest.fixture(scope="module")
+def musicxml_schema():
+    import importlib.util
+
+    import xmlschema
+
+    # locate the package without importing it (its import builds classes from the schema: slow, noisy)
+    spec = importlib.util.find_spec("musicxml")
+    assert spec is not None and spec.submodule_search_locations, "the 'musicxml' dev package is missing"
+    xsd = Path(list(spec.submodule_search_locations)[0]) / "generate_classes" / "musicxml_4_0.xsd"
+    assert xsd.is_file(), xsd
+    # allow="local": never reach the network; xml.xsd and xlink.xsd come from xmlschema's own copies
+    return xmlschema.XMLSchema(str(xsd), allow="local")
+
+
+def schema_errors(schema, path: Path) -> list[str]:
+    return [f"{e.path}: {e.reason}" for e in schema.iter_errors(str(path))]
+
+
+def test_demo_musicxml_is_valid_against_the_musicxml_4_schema(demo: Path, musicxml_schema) -> None:
+    xmls = sorted(demo.glob("*.musicxml"))
+    assert len(xmls) >= 3
+    for x in xmls:
+        errors = schema_errors(musicxml_schema, x)
+        assert not errors, (x.name, len(errors), errors[:5])
+
+
+@pytest.mark.parametrize("spec_name,mood,seed", [
+    ("fantasy_game", "tense suspense", 3),
+    ("fantasy_game", "joyful triumphant", 11),
+    ("dark_ambient", "sad melancholy", 5),
+    ("light_orchestral_film", "romantic tender", 7),
+    ("light_orchestral_film", "angry aggressive", 2),
+])
+def test_composed_musicxml_across_moods_is_schema_valid(spec_name: str, mood: str, seed: int,
+                                                        musicxml_schema, tmp_path: Path) -> None:
+    """Moods move harmony, articulation and texture (chromatic spelling, staccato, doublings):
+    each path through the notation writer must stay inside the schema."""
+    from segue import pipeline
+    from segue.compose.affect import mood_to_affect
+    from segue.spec import load_spec
+
+    spec = load_spec(ROOT / "examples" / f"{spec_name}.yaml")
+    perf = pipeline.compose(spec, bars=12, seed=seed, affect=mood_to_affect(mood))
+    out = pipeline.write_performance(perf, tmp_path / f"{spec_name}.musicxml")
+    errors = schema_errors(musicxml_schema, out)
+    assert not errors, (spec_name, mood, len(errors), errors[:5])
+
+
+def test_schema_check_is_not_vacuous(demo: Path, musicxml_schema, tmp_path: Path) -> None:
+    """A misplaced element and a wrong value are caught — the validator really reads our files."""
+    src = sorted(demo.glob("*.musicxml"))[0].read_text(encoding="utf-8")
+    bad = tmp_path / "bad.musicxml"
+    bad.write_text(src.replace("<divisions>", "<bogus/><divisions>", 1), encoding="utf-8")
+    assert schema_errors(musicxml_schema, bad)
+    bad.write_text(re.sub(r"<step>[A-G]</step>", "<step>H</step>", src, count=1), encoding="utf-8")
+    assert schema_errors(musicxml_schema, bad)
