@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 from segue.audio.loudness import k_weighted
-from segue.audio.soundfont import default_soundfont, has_preset, open_voice_set
+from segue.audio.soundfont import default_soundfont, has_preset, open_voice_set, synth_name
 
 _RATE = 22050
 _NOTE_S = 0.25
@@ -36,7 +36,7 @@ MAX_BOOST_DB = 12.0
 STRENGTH = 1.0
 """How much of the measured imbalance is corrected (1 = all of it)."""
 
-_cache: dict[tuple[str, int, int, int, int, bool], np.ndarray] = {}
+_cache: dict[tuple[str, str, int, int, int, int, bool], np.ndarray] = {}
 _lock = threading.Lock()
 
 
@@ -75,7 +75,7 @@ def key_trims(soundfont: Path | None, bank: int, program: int, is_drums: bool) -
         stamp = (stat.st_size, stat.st_mtime_ns)  # an edited .sf2 is measured again, as it is parsed again
     except OSError:
         stamp = (0, 0)  # opening it will report the problem
-    cache_key = (str(path), *stamp, int(bank), int(program), bool(is_drums))
+    cache_key = (synth_name(), str(path), *stamp, int(bank), int(program), bool(is_drums))
     with _lock:
         trims = _cache.get(cache_key)
     if trims is not None:
