@@ -18,6 +18,13 @@ nested deep) and as text (bytes cut, inserted, repeated). MIDI files are a small
 campaign's reproductions with bytes flipped, cut, repeated and length fields corrupted, each run
 through ``segue render``, ``segue vary`` and ``segue check`` (the command line, so exactly what a
 user sees). Controls are random dicts/values fed to one engine that keeps playing, in chunks.
+The network phase (``--osc``, ``--ws``, ``--ws-conns``) runs one live session with its OSC and WebSocket
+servers on loopback (a token set, so both the authenticated and the unauthenticated paths are hit)
+and floods them: OSC datagrams (valid messages mutated byte-wise, random bytes, oversized ones, with
+and without the token), WebSocket messages (mutated JSON controls, random text and binary frames,
+oversized frames) over a few connections, and connections opened and dropped in a burst, some with a
+foreign Origin. It counts as uncaught if a server thread raised, as a hang if a valid request after
+the flood gets no answer, and as a silence if the music stopped.
 Deterministic for a given ``--seed``. Prints a table; the numbers go in docs/limits.md.
 """
 
@@ -325,6 +332,192 @@ def controls_case(n: int, seed: int):
     return "ok", f"{eng.rejected} rejected"
 
 
+# ---------------------------------------------------------------------------------------------- network
+TOKEN = "fuzz-campaign-token-0123"
+
+
+def _osc_datagram(rng: random.Random) -> bytes:
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    r = rng.random()
+    if r < 0.15:
+        return rng.randbytes(rng.randint(0, 2000))
+    if r < 0.2:
+        return b"/segue/" + rng.randbytes(rng.choice([10, 1000, 60000]))
+    address = rng.choice(["/segue/param/intensity", "/segue/param/danger", "/segue/state", "/segue/stinger",
+                          "/segue/marker", "/segue/affect", "/segue/status", "/segue/hello", "/segue/subscribe",
+                          "/segue/unsubscribe", "/segue/nope", "/x"])
+    b = OscMessageBuilder(address=address)
+    for _ in range(rng.randint(0, 4)):
+        v = rng.choice([rng.uniform(-1e9, 1e9), rng.randint(-2**31, 2**31 - 1), "combat", "hit", TOKEN, "",
+                        "x" * rng.choice([1, 300, 5000]), float("nan"), float("inf"), b"\x00\xff", True])
+        b.add_arg(v)
+    data = bytearray(b.build().dgram)
+    if rng.random() < 0.5 and data:
+        for _ in range(rng.randint(1, 6)):
+            op = rng.random()
+            i = rng.randrange(len(data))
+            if op < 0.5:
+                data[i] = rng.randrange(256)
+            elif op < 0.75:
+                del data[i:i + rng.randint(1, 8)]
+            else:
+                data[i:i] = rng.randbytes(rng.randint(1, 16))
+            if not data:
+                break
+    return bytes(data)
+
+
+def _ws_message(rng: random.Random) -> str | bytes:
+    import json
+
+    r = rng.random()
+    if r < 0.1:
+        return rng.randbytes(rng.randint(0, 4000))
+    if r < 0.15:
+        return "x" * rng.choice([20_000, 100_000])
+    c = random_control(rng)
+    if rng.random() < 0.2:
+        c = rng.choice([{"type": "status"}, {"type": "subscribe", "events": random_value(rng)},
+                        {"type": "hello", "token": rng.choice([TOKEN, "short", random_value(rng)])}])
+    if isinstance(c, dict) and rng.random() < 0.3:
+        c["id"] = random_value(rng)
+    try:
+        text = json.dumps(c, allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        text = str(c)[:5000]
+    if rng.random() < 0.3 and text:
+        i = rng.randrange(len(text))
+        text = text[:i] + rng.choice(["", "}", "{", "\\u", "\"", "\ud800", "[" * 500, "\x00"]) + text[i + 1:]
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate cannot travel as a text frame: send its bytes, invalid UTF-8
+        return text.encode("utf-8", "surrogatepass")
+    return text
+
+
+def network_case(n_osc: int, n_ws: int, n_conns: int, seed: int):
+    import json
+    import socket
+    import threading
+
+    import numpy as np
+    from websockets.sync.client import connect
+
+    from segue.engine.live import HeadlessSink, LiveSession
+    from segue.evaluation_run import examples_dir
+    from segue.server import start_osc, start_ws
+    from segue.spec import load_spec
+
+    import logging
+
+    raised: list[str] = []
+    threading.excepthook = lambda args: raised.append(
+        f"{args.exc_type.__name__}: {args.exc_value} (thread {getattr(args.thread, 'name', '?')}, "
+        f"{threading.active_count()} threads)")
+
+    class _Errors(logging.Handler):  # servers log a handler's exception instead of dying: that counts too
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.name.startswith("websockets.client"):  # the harness's own clients, not the server
+                return
+            if record.levelno >= logging.ERROR or record.exc_info:
+                exc = record.exc_info[1] if record.exc_info else None
+                where = f" ({type(exc).__name__}: {str(exc)[:100]})" if exc else ""
+                raised.append(f"logged by {record.name}: {record.getMessage()[:100]}{where}")
+
+    logging.getLogger().addHandler(_Errors())
+    rng = random.Random(seed)
+    session = LiveSession(load_spec(examples_dir() / "fantasy_game.yaml"), block=512, record=True)
+    session.start()
+    sink = HeadlessSink(session).start()
+    osc = start_osc(session, port=0, token=TOKEN)
+    ws = start_ws(session, port=0, token=TOKEN, allowed_origins={"http://localhost:9"})
+    url = f"ws://127.0.0.1:{ws.port}/"
+    try:
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        authed = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        from pythonosc.osc_message_builder import OscMessageBuilder
+
+        hello = OscMessageBuilder(address="/segue/hello")
+        hello.add_arg(TOKEN)
+        authed.sendto(hello.build().dgram, ("127.0.0.1", osc.port))
+        for i in range(n_osc):
+            data = _osc_datagram(rng)
+            try:
+                (authed if i % 2 else udp).sendto(data[:65000], ("127.0.0.1", osc.port))
+            except OSError:
+                pass
+            if i % 200 == 199:
+                time.sleep(0.01)  # a flood, but one the kernel's buffer can carry (drops are not findings)
+        conns = []
+        for k in range(4):
+            try:
+                conns.append(connect(url + (f"?token={TOKEN}" if k % 2 else ""), open_timeout=5, max_size=2**20))
+            except Exception as exc:  # noqa: BLE001
+                raised.append(f"connect: {type(exc).__name__}: {exc}")
+        sent = 0
+        while sent < n_ws and conns:
+            c = conns[sent % len(conns)]
+            try:
+                c.send(_ws_message(rng))
+            except Exception:  # noqa: BLE001 - a server closing an abusive connection is its right
+                conns.remove(c)
+                try:
+                    conns.append(connect(url + f"?token={TOKEN}", open_timeout=5, max_size=2**20))
+                except Exception as exc:  # noqa: BLE001
+                    raised.append(f"reconnect: {type(exc).__name__}: {exc}")
+            sent += 1
+        for c in conns:
+            c.close()
+        burst_rng = random.Random(seed + 1)
+
+        async def burst() -> None:  # asyncio clients: the burst must not cost the harness a thread each
+            from websockets.asyncio.client import connect as aconnect
+
+            for k in range(n_conns):  # connections opened and dropped, some from a foreign page
+                headers = {"Origin": "https://evil.example"} if k % 3 == 0 else None
+                try:
+                    c = await aconnect(url, open_timeout=5, additional_headers=headers)
+                    if burst_rng.random() < 0.5:
+                        await c.send(json.dumps({"type": "status"}))
+                    await c.close()
+                except Exception:  # noqa: BLE001 - refused (origin, limits): expected
+                    pass
+
+        import asyncio
+
+        asyncio.run(burst())
+        # afterwards: the servers still answer and the music still plays
+        with connect(url + f"?token={TOKEN}", open_timeout=5) as c:
+            c.send(json.dumps({"type": "status", "id": "final"}))
+            reply = c.recv(timeout=10)
+        if '"status"' not in str(reply):
+            return "hang", f"no status after the flood: {str(reply)[:100]}"
+        authed.settimeout(10)
+        status = OscMessageBuilder(address="/segue/status")
+        authed.sendto(status.build().dgram, ("127.0.0.1", osc.port))
+        try:
+            authed.recvfrom(65536)
+        except socket.timeout:
+            return "hang", "no OSC status reply after the flood"
+        time.sleep(1.0)
+        audio = session.recorded_audio()
+        tail = audio[-44100:] if len(audio) else audio
+        if not len(tail) or float(np.max(np.abs(tail))) == 0.0:
+            return "silence", "the music stopped during the flood"
+        if raised:
+            return "uncaught", raised[0][:160]
+        import resource as _r
+
+        rss = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss / 1024
+        return "ok", f"{session.engine.rejected} controls rejected, peak RSS {rss:.0f} MiB"
+    finally:
+        osc.close()
+        ws.close()
+        sink.stop()
+        session.stop()
+
+
 # ---------------------------------------------------------------------------------------------- main
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -336,6 +529,9 @@ def main() -> None:
     ap.add_argument("--mem-gb", type=float, default=1.5)
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--tools", default="render,vary,check")
+    ap.add_argument("--osc", type=int, default=100_000, help="OSC datagrams in the network phase")
+    ap.add_argument("--ws", type=int, default=10_000, help="WebSocket messages in the network phase")
+    ap.add_argument("--ws-conns", type=int, default=500, help="WebSocket connections opened and dropped")
     a = ap.parse_args()
     mem = int(a.mem_gb * 2**30)
     rng = random.Random(a.seed)
@@ -393,6 +589,19 @@ def main() -> None:
         slowest["engine controls"] = max(slowest.get("engine controls", 0.0), dt)
         done += n
         k += 1
+
+    if a.osc or a.ws or a.ws_conns:
+        # address space, not memory: every harness client thread reserves a stack and a malloc arena
+        outcome, detail, dt = run_case(network_case, (a.osc, a.ws, a.ws_conns, a.seed), max(600.0, a.timeout),
+                                       max(mem, 16 * 2**30))
+        for group, n in (("OSC datagrams", a.osc), ("WS messages", a.ws), ("WS connections", a.ws_conns)):
+            row = rows.setdefault(group, {k2: 0 for k2 in ("cases", *OUTCOMES)})
+            row["cases"] += n
+            row["ok" if outcome == "ok" else outcome] += n if outcome == "ok" else 1
+            slowest[group] = dt
+        if outcome != "ok":
+            examples.setdefault("network", []).append(f"{outcome}: {detail}")
+        print(f"  network: {outcome} ({detail}), {dt:.0f} s", file=sys.stderr, flush=True)
 
     print(f"\nfuzz campaign (seed {a.seed}, timeout {a.timeout:g} s, cap {a.mem_gb:g} GB, "
           f"{time.perf_counter() - t_start:.0f} s)\n")

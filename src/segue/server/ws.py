@@ -172,6 +172,12 @@ class WsServer:
         assert self._server is not None
         self._server.close()
         await self._server.wait_closed()
+        # connection handlers still in their handshake (or a burst's half-open sockets) must end here, on the
+        # loop, not be garbage-collected after it stopped ("no running event loop" at exit)
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     def _stop_loop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
