@@ -22,6 +22,7 @@ from segue.compose.composer import BarMusic, Composer, Part
 from segue.compose.state import MusicalState
 from segue.engine.params import ParameterTrack, musical_state, tracks_for
 from segue.engine.performance import Performance
+from segue.engine.personal import NONE, Latched, Personal, shaped
 from segue.music import PPQ, Key, Meter, Note, TempoMap
 
 
@@ -50,6 +51,8 @@ class Deck:
     bars: list[BarMusic] = field(default_factory=list)
     first_heard: int = 0
     """The heard bar number of this deck's first bar (bars heard before it, counting a cut bar as heard)."""
+    personal: Latched = NONE
+    """The listener's settings and recalled theme latched for the phrase now being composed."""
 
     def heard(self, bar: BarMusic) -> int:
         """``bar``'s number counted in bars heard since the piece began (0-based).
@@ -120,6 +123,8 @@ class Conductor:
         self.final_bar: int | None = None
         self.transitions = 0
         self.pending: PendingTransition | None = None
+        self.personal = Personal(spec)
+        self._seek = {name: t.seek for name, t in self.params.items()}  # as the spec wrote them
         self._enter_state_params(self.state_name, 0, jump=True)
         self.tempo_map = TempoMap.constant(self.state_at(0)[0].tempo, self.sample_rate)
         self.deck = self._new_deck(slot=0, state=self.state_name, start_tick=0, start_bar=0)
@@ -272,6 +277,9 @@ class Conductor:
     def compose_on(self, deck: Deck, sample: int) -> BarMusic:
         """Compose the next bar of ``deck`` with the musical state at ``sample``."""
         state, _ = self.state_at(sample, deck.state)  # (layer gains follow the parameters in the engine)
+        if deck.composer.at_phrase_start() and not deck.composer.bridging:
+            self._latch(deck, sample, state.theme)
+        state = shaped(state, deck.personal, self.tempo_range)
         tick = deck.composer.tick
         if self.pending is not None and deck is self.deck:
             # the next state's deck is already scheduled against the tempo map: hold the tempo
@@ -292,6 +300,17 @@ class Conductor:
         else:
             deck.bars[:] = deck.bars[-2:] + [bar]
         return bar
+
+    def _latch(self, deck: Deck, sample: int, own_theme: str | None) -> None:
+        """A phrase starts: fix the listener's settings and any recalled theme for all of it."""
+        deck.personal = self.personal.latch(deck.state, deck.composer.phrases_planned, own_theme)
+        if deck is not self.deck or "reaction" not in self.personal.bounds:
+            return
+        reaction = deck.personal.settings.get("reaction", 1.0)
+        for name, track in self.params.items():  # how fast the music follows the game, from here on
+            seek = self._seek[name] * reaction
+            if track.seek != seek:
+                track.value, track.since, track.seek = track.at(sample), sample, seek
 
     def next_bar(self) -> BarMusic:
         """Compose the next bar of the playing deck (offline composing, no audio)."""
