@@ -65,7 +65,8 @@ class Engine:
     """Pulls audio blocks from a :class:`Conductor`, applying controls at exact samples."""
 
     def __init__(self, conductor: Conductor, *, soundfont: Path | None = None, reverb: float = 0.22,
-                 fade_ramp: int = 1024, log_limit: int | None = None) -> None:
+                 fade_ramp: int = 1024, log_limit: int | None = None,
+                 personaliser: "Personaliser | None" = None) -> None:
         self.conductor = conductor
         self.soundfont = soundfont
         self.sample_rate = conductor.sample_rate
@@ -111,10 +112,13 @@ class Engine:
                                                        target="layer_gain", layer=p.name)).active}
         self._listeners: list[EngineListener] = []
         self.personaliser: Personaliser | None = None
-        """A listener model that chooses each personalised phrase's settings (its choices are logged as
-        ``personal`` controls, so a replay needs no model) and hears feedback and play-style signals."""
         self._faders_told: tuple[float, dict[str, float]] | None = None
         self._compose(conductor.deck, 0)
+        # set after the first bar: that bar is composed before any control can arrive, so a replay
+        # (whose controls are submitted after this) composes it the same way
+        self.personaliser = personaliser
+        """A listener model that chooses each personalised phrase's settings (its choices are logged as
+        ``personal`` controls, so a replay needs no model) and hears feedback and play-style signals."""
 
     def warm_up(self) -> None:
         """Do the once-per-process work now rather than inside the first bars of live play: measuring
@@ -226,6 +230,8 @@ class Engine:
                 info = {"name": c.name, "kind": cond.personal.memory.kinds[c.name],
                         "theme": cond.personal.memory.themes[c.name]}
                 self._emit(Event(sample, "met", info))
+                if self.personaliser is not None:
+                    self.personaliser.observe(c, cond.state_name, {})
             elif c.kind == "personal":
                 if c.name:
                     cond.spec.state(c.name)
@@ -591,7 +597,7 @@ class Personaliser(Protocol):
         """Settings for the phrase of ``state`` that starts composing at ``sample`` (None: keep them)."""
 
     def observe(self, control: Control, state: str | None, settings: dict[str, float]) -> None:
-        """A ``feedback`` or ``signal`` control, with the state and the settings the listener was hearing."""
+        """A ``feedback``, ``signal`` or ``meet`` control, with the state and the settings the listener was hearing."""
 
 
 def entry_gain_db(part, state) -> float:
