@@ -259,6 +259,7 @@ function buildControls(controls) {
     b.addEventListener("click", () => send({ type: "stinger", name: s })); stingers.append(b);
   }
   if (!controls.stingers.length) stingers.innerHTML = '<p class="hint">No stingers.</p>';
+  for (const b of document.querySelectorAll("#feedback button")) b.disabled = false;
   const legend = $("legend"); legend.innerHTML = "";
   controls.layers.forEach((layer, i) => {
     const span = document.createElement("span");
@@ -384,6 +385,9 @@ function syncGutterScroll() { $("gutter").scrollTop = $("editor").scrollTop; }
 
 window.addEventListener("DOMContentLoaded", () => {
   $("start").addEventListener("click", () => startSession(false));
+  for (const b of document.querySelectorAll("#feedback button")) {
+    b.addEventListener("click", () => send({ type: "feedback", name: b.dataset.feedback }));
+  }
   $("start-editor").addEventListener("click", () => startSession(true));
   $("stop").addEventListener("click", stopSession);
   $("reload").addEventListener("click", hotReload);
