@@ -455,6 +455,9 @@ def check(
     raise typer.Exit(code)
 
 
+from segue.listener.cli import profile_app  # noqa: E402 - its own module: segue profile show|export|reset|play|simulate
+app.add_typer(profile_app, name="profile")
+
 index_app = typer.Typer(help="Reference catalogues for the originality guard.", no_args_is_help=True,
                         rich_markup_mode=None)
 app.add_typer(index_app, name="index")

@@ -16,7 +16,6 @@ are ignored: a live control takes effect at the next audio block.
 
 from __future__ import annotations
 
-
 import collections
 import json
 import logging
