@@ -312,6 +312,20 @@ class Conductor:
             if track.seek != seek:
                 track.value, track.since, track.seek = track.at(sample), sample, seek
 
+    def unheard_recall(self, deck: Deck, tick: int) -> str | None:
+        """``deck`` stops at ``tick``: if its recalled phrase would have begun there or later, it is never
+        heard, so the thing gets its turn back. Returns that thing (None if the recall was heard)."""
+        thing = deck.personal.recalled
+        if thing is None:
+            return None
+        first = next((b for b in reversed(deck.bars) if b.bar_in_phrase == 0), None)
+        if first is None or first.start < tick:
+            return None
+        memory = self.personal.memory
+        memory.recalls[thing] = max(memory.recalls.get(thing, 0) - 1, 0)
+        deck.personal = Latched(deck.personal.settings, deck.personal.theme, None)
+        return thing
+
     def next_bar(self) -> BarMusic:
         """Compose the next bar of the playing deck (offline composing, no audio)."""
         return self.compose_on(self.deck, self.tempo_map.sample(self.deck.composer.tick))

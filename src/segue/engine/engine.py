@@ -269,6 +269,7 @@ class Engine:
                 self._gain_targets[channel] = -120.0
             for bar in old.deck.bars:  # composed ahead but never heard: not part of the performance
                 bar.cut = bar.start
+            self._unheard_recall(old.deck, old.boundary_tick)
             for listener in self._listeners:
                 listener.deck_cut(old.deck, sample, False)
             cond.pending = None
@@ -282,6 +283,7 @@ class Engine:
     def _take_over(self, sample: int) -> None:
         cond = self.conductor
         old_deck = cond.deck
+        self._unheard_recall(old_deck, cond.pending.boundary_tick)
         p = cond.take_over(sample)
         rule = p.rule
         beat_samples = cond.tempo_map.sample(p.boundary_tick + cond.meter.ticks_per_beat) - sample
@@ -306,6 +308,18 @@ class Engine:
                 self._stinger(rule.stinger, sample)
             except ValueError as exc:  # cooling down: the transition goes ahead without it
                 self._reject(sample, f"transition stinger {rule.stinger}: {exc}")
+
+    def _unheard_recall(self, deck: Deck, tick: int) -> None:
+        """A recalled theme whose phrase a transition cuts before it sounds: not told, and recalled later."""
+        thing = self.conductor.unheard_recall(deck, tick)
+        if thing is None:
+            return
+        at = self.conductor.tempo_map.sample(tick)
+        kept = [e for e in self._event_heap if not (e[2].kind == "recall" and e[2].data.get("thing") == thing
+                                                     and e[2].sample >= at and e[2].data.get("state") == deck.state)]
+        if len(kept) != len(self._event_heap):
+            heapq.heapify(kept)
+            self._event_heap = kept
 
     def _stinger(self, name: str, sample: int) -> None:
         spec = self.stinger_specs[name]
