@@ -265,13 +265,16 @@ def test_learning_from_a_trace_writes_the_profile_and_changes_the_next_choices(s
     trace = short_trace(40.0)
     with open_profile("finn", tmp_path) as prof:
         before = ListenerModel(spec, seed=1, profile=prof).model.favourite("explore")
-        play_personal(spec, trace, prof, learn=True, keep_audio=False)
+        played = play_personal(spec, trace, prof, learn=True, keep_audio=False)
+        # feedback is about the music *heard* (composing runs a bar ahead), and only personalised music is judged
+        heard = [e for e in played.events if e.kind == "feedback" and e.data["settings"]]
+        assert len(heard) >= 2
         rows = prof.feedback()
-        assert [r["name"] for r in rows] == [c.name for c in trace.sorted() if c.kind == "feedback"]
-        assert set(prof.met()) == {"mira", "grom"}
+        assert [(r["name"], r["settings"]) for r in rows] == [(e.data["name"], e.data["settings"]) for e in heard]
+        assert set(prof.met()) == {"mira", "grom"} and prof.signals()["aggression"] == 0.8
         after = ListenerModel(spec, seed=1, profile=prof)
-        assert after.model.count == len([r for r in rows if r["settings"]])
-        assert after.model.favourite("explore") != before or after.model.count == 0
+        assert after.model.count == len(heard)
+        assert after.model.favourite("explore") != before
 
 
 # ---------------------------------------------------------------------------------------------- the learner
@@ -282,3 +285,44 @@ def test_the_learner_beats_random_and_the_defaults_on_simulated_listeners(spec) 
     assert s["closer_than_default"] >= 0.8
     assert s["out_of_bounds"] == 0 and s["choices_checked"] == 40 * 50 * 3
     assert s["mean_regret_last_10"]["learner"] < s["mean_regret_last_10"]["fixed"]
+
+
+# ---------------------------------------------------------------------------------------------- live, OSC and WebSocket
+def test_feedback_signals_and_meetings_arrive_over_osc_and_websocket_and_reach_the_profile(spec, tmp_path) -> None:
+    from pythonosc.udp_client import SimpleUDPClient
+    from websockets.sync.client import connect
+
+    from segue.engine.live import HeadlessSink
+    from segue.listener.session import PersonalLive
+    from segue.server import start_osc, start_ws
+
+    prof = open_profile("gia", tmp_path)
+    live = PersonalLive(spec, prof).start()
+    sink = HeadlessSink(live.session).start()
+    osc = start_osc(live.session, port=0)
+    ws = start_ws(live.session, port=0)
+    try:
+        client = SimpleUDPClient("127.0.0.1", osc.port)
+        client.send_message("/segue/meet", "mira")
+        client.send_message("/segue/signal/aggression", 0.9)
+        client.send_message("/segue/feedback", "like")
+        with connect(ws.url) as sock:
+            sock.send(json.dumps({"type": "feedback", "name": "skip", "id": 1}))
+            assert json.loads(sock.recv(timeout=5))["type"] == "ack"
+            sock.send(json.dumps({"type": "meet", "name": "nobody", "id": 2}))
+            reply = json.loads(sock.recv(timeout=5))
+            assert reply["type"] == "error" and "unknown thing to remember 'nobody'" in reply["reason"]
+        deadline = time.monotonic() + 10
+        log = live.session.engine.control_log
+        while time.monotonic() < deadline and len([c for c in log if c.kind in ("feedback", "meet", "signal")]) < 4:
+            time.sleep(0.05)
+        kinds = sorted((c.kind, c.name) for c in log if c.kind in ("feedback", "meet", "signal"))
+        assert kinds == [("feedback", "like"), ("feedback", "skip"), ("meet", "mira"), ("signal", "aggression")]
+        assert live.session.conductor.personal.memory.met.keys() == {"mira"}
+    finally:
+        osc.close()
+        ws.close()
+        sink.stop()
+        live.stop()
+    assert prof.met() == {"mira": 1} and prof.signals() == {"aggression": pytest.approx(0.9, abs=1e-6)}  # OSC f is 32-bit
+    prof.close()

@@ -53,6 +53,15 @@ class Deck:
     """The heard bar number of this deck's first bar (bars heard before it, counting a cut bar as heard)."""
     personal: Latched = NONE
     """The listener's settings and recalled theme latched for the phrase now being composed."""
+    latched: list[tuple[int, Latched]] = field(default_factory=list)
+    """(first tick, latched) of the last few phrases: what is *heard* lags what is composed by a bar."""
+
+    def personal_at(self, tick: int) -> Latched:
+        """The settings of the phrase sounding at ``tick`` (NONE before the first latch)."""
+        for start, latched in reversed(self.latched):
+            if start <= tick:
+                return latched
+        return NONE
 
     def heard(self, bar: BarMusic) -> int:
         """``bar``'s number counted in bars heard since the piece began (0-based).
@@ -304,6 +313,7 @@ class Conductor:
     def _latch(self, deck: Deck, sample: int, own_theme: str | None) -> None:
         """A phrase starts: fix the listener's settings and any recalled theme for all of it."""
         deck.personal = self.personal.latch(deck.state, deck.composer.phrases_planned, own_theme)
+        deck.latched = deck.latched[-2:] + [(deck.composer.tick, deck.personal)]
         if deck is not self.deck or "reaction" not in self.personal.bounds:
             return
         reaction = deck.personal.settings.get("reaction", 1.0)
@@ -324,6 +334,8 @@ class Conductor:
         memory = self.personal.memory
         memory.recalls[thing] = max(memory.recalls.get(thing, 0) - 1, 0)
         deck.personal = Latched(deck.personal.settings, deck.personal.theme, None)
+        if deck.latched:
+            deck.latched[-1] = (deck.latched[-1][0], deck.personal)
         return thing
 
     def next_bar(self) -> BarMusic:

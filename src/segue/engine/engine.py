@@ -220,11 +220,13 @@ class Engine:
                 self._emit(Event(sample, "marker", {"name": c.name}))
                 info = {"name": c.name}
             elif c.kind in ("feedback", "signal"):
-                heard = dict(cond.deck.personal.settings)
-                info = {"name": c.name, "value": c.value, "state": cond.state_name, "settings": heard}
+                tick = cond.tempo_map.tick_at_sample(sample)
+                deck, _ = self._deck_bar_at(tick)  # what is sounding now (composing runs a bar ahead)
+                heard = dict(deck.personal_at(tick).settings)
+                info = {"name": c.name, "value": c.value, "state": deck.state, "settings": heard}
                 self._emit(Event(sample, c.kind, info))
                 if self.personaliser is not None:
-                    self.personaliser.observe(c, cond.state_name, heard)
+                    self.personaliser.observe(c, deck.state, heard)
             elif c.kind == "meet":
                 cond.personal.memory.meet(c.name)
                 info = {"name": c.name, "kind": cond.personal.memory.kinds[c.name],

@@ -56,7 +56,8 @@ class ListenerModel:
             self.aggression = min(max(float(profile.signals().get("aggression", 0.5)), 0.0), 1.0)
             if self.model is not None:
                 for row in profile.feedback():
-                    self.model.update(row["settings"], row["reward"], row["state"], row["aggression"])
+                    if row["settings"]:  # music as written in an unpersonalised state teaches nothing here
+                        self.model.update(row["settings"], row["reward"], row["state"], row["aggression"])
 
     # ------------------------------------------------------------------ the engine's questions
     def choose(self, state: str | None, sample: int) -> dict[str, float] | None:
@@ -80,7 +81,9 @@ class ListenerModel:
                 return
         else:
             reward = REWARDS[control.name]
-        if self.model is not None and settings:
+        if not settings:  # the music playing was not personalised (a first phrase, a state kept as written)
+            return
+        if self.model is not None:
             self.model.update(settings, reward, state, self.aggression)
         self._queue(("feedback", {"spec": self.spec_name, "state": state, "name": control.name, "reward": reward,
                                   "settings": settings, "aggression": self.aggression}))
