@@ -218,6 +218,9 @@ function onEvent(msg) {
   else if (msg.kind === "state_entered") atHeard(msg.sample, msg.generation, () => log(`state ${d.name}`));
   else if (msg.kind === "stinger") atHeard(msg.sample, msg.generation, () => log(`stinger ${d.name}`));
   else if (msg.kind === "transition_started") log(`transition ${d.from || "–"} → ${d.to} (${d.quantize})`);
+  else if (msg.kind === "feedback") log(`you said: ${d.name.replace("_", " ")}`);
+  else if (msg.kind === "met") log(`met ${d.name} (theme ${d.theme})`);
+  else if (msg.kind === "recall") atHeard(msg.sample, msg.generation, () => log(`recalls ${d.thing}: theme ${d.theme}`));
 }
 
 // Run fn when the audio at engine sample `sample` is heard (or at once if we cannot tell).
