@@ -326,3 +326,19 @@ def test_feedback_signals_and_meetings_arrive_over_osc_and_websocket_and_reach_t
         live.stop()
     assert prof.met() == {"mira": 1} and prof.signals() == {"aggression": pytest.approx(0.9, abs=1e-6)}  # OSC f is 32-bit
     prof.close()
+
+
+def test_implicit_signals_teach_a_little_and_only_about_personalised_music(spec, tmp_path) -> None:
+    with open_profile("hal", tmp_path) as prof:
+        m = ListenerModel(spec, seed=2, profile=prof)
+        heard = {"tempo": 6.0, "density": 0.1}
+        m.observe(Control(kind="signal", name="exploring", value=10.0), "explore", heard)   # a short stretch: nothing
+        m.observe(Control(kind="signal", name="aggression", value=0.9), "explore", heard)  # context, not reward
+        assert m.model.count == 0 and m.aggression == 0.9
+        m.observe(Control(kind="signal", name="deaths", value=1.0), "explore", heard)
+        m.observe(Control(kind="signal", name="exploring", value=90.0), "explore", heard)
+        m.observe(Control(kind="feedback", name="like"), "combat", {})  # music as written: not judged
+        assert m.model.count == 2
+        assert m.flush() == 6  # four signals and two implicit rewards
+        assert [(r["name"], r["reward"]) for r in prof.feedback()] == [("deaths", -0.3), ("exploring", 0.2)]
+        assert prof.signals() == {"exploring": 90.0, "aggression": 0.9, "deaths": 1.0}

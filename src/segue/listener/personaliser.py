@@ -22,11 +22,12 @@ from segue.listener.profile import Profile
 from segue.listener.taste import REWARDS, TasteModel
 from segue.spec.personal import NEUTRAL
 
-IMPLICIT: dict[str, float] = {"deaths": -0.3, "session": 0.3}
-"""Implicit rewards: a death while this music played counts a little against it; a long session
-(``session`` ≥ 20 minutes) a little for it. ``aggression`` and ``exploring`` are context, not reward."""
+IMPLICIT: dict[str, float] = {"deaths": -0.3, "session": 0.3, "exploring": 0.2}
+"""Implicit rewards, weaker than a word from the listener: a death while this music played counts a little
+against it; a long session (``session`` ≥ 20 minutes) and a long stretch of exploring (``exploring`` ≥ 60
+seconds) a little for it — a player who lingers is not fleeing the music. ``aggression`` is context."""
 
-LONG_SESSION_MIN = 20.0
+AT_LEAST = {"session": 20.0, "exploring": 60.0}
 
 
 def model_for(spec: Any) -> TasteModel | None:
@@ -77,7 +78,7 @@ class ListenerModel:
                 self.aggression = min(max(value, 0.0), 1.0)
             self._queue(("signal", (control.name, value)))
             reward = IMPLICIT.get(control.name)
-            if reward is None or (control.name == "session" and value < LONG_SESSION_MIN):
+            if reward is None or value < AT_LEAST.get(control.name, float("-inf")):
                 return
         else:
             reward = REWARDS[control.name]
