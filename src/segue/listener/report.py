@@ -101,7 +101,8 @@ def plot(ev: Evaluation, folder: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(5, 3.2))
     conv = ev.converged_at[~np.isnan(ev.converged_at)]
     ax.hist(conv, bins=np.arange(0, ev.events + 6, 5), color=colours["learner"], alpha=0.8)
-    ax.set(title="feedback events until the learner converges", xlabel="events", ylabel="listeners")
+    ax.set(title=f"events until the learner converges ({ev.listeners - len(conv)} of {ev.listeners} not in {ev.events})",
+           xlabel="feedback events (regret < 0.1 over every later 10)", ylabel="listeners")
     fig.tight_layout()
     hist = folder / "personal_convergence.png"
     fig.savefig(hist, dpi=110)
