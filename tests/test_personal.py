@@ -24,7 +24,7 @@ from segue.listener.report import evaluate_spec, summary
 from segue.listener.session import play_personal
 from segue.listener.simulate import feedback
 from segue.pipeline import make_conductor
-from segue.spec import SpecError, load_spec, load_spec_text
+from segue.spec import SpecError, load_spec, load_spec_text, spec_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "examples" / "personal_game.yaml"
@@ -51,6 +51,9 @@ def test_personal_sections_are_checked_with_clear_errors() -> None:
         load_spec_text(base.replace("theme: grom}", "theme: nemo}"))
     with pytest.raises(SpecError, match="no layer named 'lute'"):
         load_spec_text(base.replace("    harp: [-9, 3]", "    lute: [-9, 3]"))
+    spec = load_spec(SPEC)
+    assert spec_from_dict(spec.model_dump(mode="json")).sha256 == spec.sha256
+    assert spec_from_dict(spec.model_dump(mode="json", by_alias=True)).sha256 == spec.sha256
     plain = load_spec(ROOT / "examples" / "fantasy_game.yaml")
     assert plain.personalise is None and plain.remember is None
     assert '"personalise"' not in plain.canonical_json()  # a spec without them hashes as before

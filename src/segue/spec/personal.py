@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, FiniteFloat, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, FiniteFloat, model_validator
 
 from segue.spec.schema import Name, SpecModel, _pair_order, _pair_shape
 
@@ -40,7 +40,13 @@ def _within(name: str, bounds: tuple[float, float], limits: tuple[float, float],
 
 
 class Personalise(SpecModel):
-    """Per-dimension bounds for a listener's taste. Dimensions left out are never personalised."""
+    """Per-dimension bounds for a listener's taste. Dimensions left out are never personalised.
+
+    In YAML the register's bounds are ``register``; in Python ``register_`` (``register`` is a pydantic
+    method), like a transition's ``from``/``from_state``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False,
+                              validate_by_alias=True, validate_by_name=True)
 
     tempo: Bounds | None = None
     density: Bounds | None = None
