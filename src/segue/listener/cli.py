@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 profile_app = typer.Typer(help="Listener profiles: personal soundtracks that learn and remember (local only).",
-                          no_args_is_help=True, rich_markup_mode=None)
+                          no_args_is_help=True, rich_markup_mode=None, add_completion=False)
 
 _DIR = typer.Option(None, "--dir", help="Profile folder (default: $SEGUE_PROFILE_DIR or ~/.local/share/segue/profiles).")
 
