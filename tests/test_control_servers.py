@@ -251,7 +251,10 @@ def test_every_engine_event_kind_has_an_osc_message() -> None:
     data = {"beat": {"bar": 3, "beat": 1}, "bar": {"bar": 3, "state": None, "key": "D dorian", "tempo": 90.0},
             "phrase": {"phrase": 1, "kind": "statement", "state": "explore"}, "state_entered": {"name": "combat"},
             "transition_started": {"from": None, "to": "combat"}, "stinger": {"name": "hit"},
-            "marker": {"name": "m"}, "rejected": {"reason": "why"}, "underrun": {}}
+            "marker": {"name": "m"}, "rejected": {"reason": "why"}, "underrun": {},
+            "feedback": {"name": "like", "state": "explore"}, "signal": {"name": "deaths", "value": 2.0},
+            "met": {"name": "mira", "theme": "mira"}, "recall": {"thing": "mira", "theme": "mira"},
+            "personal": {"state": "explore", "settings": {"tempo": 4.0}}}
     for kind in EVENT_KINDS:
         packet = OscPacket(event_message(Event(0, kind, data[kind])))
         msg = packet.messages[0].message

@@ -118,6 +118,8 @@ def test_studio_in_headless_chromium(studio_url: str, chromium: Path) -> None:
             page.wait_for_function("document.getElementById('np-state').textContent.includes('combat')", timeout=15000)
             page.wait_for_timeout(500)
             assert page.evaluate("document.body.dataset.pageUnderruns") is not None
+            page.click("#feedback button[data-feedback='like']")  # the listener's taste buttons reach the engine
+            page.wait_for_function("document.getElementById('log').textContent.includes('you said: like')", timeout=10000)
             page.screenshot(path=str(ARTIFACTS / "live-combat.png"), full_page=True)
 
             # --- a broken spec: the error is shown at its line, in the list and in the gutter

@@ -455,6 +455,14 @@ def check(
     raise typer.Exit(code)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
+def profile(ctx: typer.Context) -> None:
+    """Listener profiles, local only: show|export|reset|play|simulate (segue profile --help)."""
+    from segue.listener.cli import profile_app  # its own module; imported here so `segue --help` stays light
+
+    return profile_app(args=ctx.args, prog_name="segue profile", standalone_mode=False)
+
+
 index_app = typer.Typer(help="Reference catalogues for the originality guard.", no_args_is_help=True,
                         rich_markup_mode=None)
 app.add_typer(index_app, name="index")

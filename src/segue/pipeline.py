@@ -252,17 +252,19 @@ class Played:
 def play(spec: object, timeline: object, *, seed: int | None = None, soundfont: Path | None = None,
          block: int = 2048, keep_stems: bool = False, progress: Progress | None = None,
          keep_audio: bool = True, on_block: Callable[[np.ndarray], None] | None = None,
-         keep_bars: bool = True, keep_events: bool = True) -> Played:
+         keep_bars: bool = True, keep_events: bool = True, personaliser: object | None = None) -> Played:
     """Render a timeline of controls offline with the live engine, as fast as the CPU allows.
 
     The output is the engine's own (limited, never clipping) mix, not loudness-normalised:
     a live session cannot normalise what it has not played yet, and the two must be equal.
+    ``personaliser``: a listener model the engine asks for each personalised phrase (its choices are
+    in the returned control log, which replays without it).
     """
     from segue.engine.controls import Timeline
 
     c = make_conductor(spec, seed=timeline.seed if seed is None and timeline.seed is not None else seed,
                        sample_rate=timeline.sample_rate, keep_bars=keep_bars)
-    engine = Engine(c, soundfont=soundfont)
+    engine = Engine(c, soundfont=soundfont, personaliser=personaliser)
     for ctl in timeline.sorted():
         engine.submit(ctl, sample=ctl.at_sample(timeline.sample_rate))
     total = timeline.end_sample()

@@ -134,6 +134,8 @@ class _Material:
     split_at: list[float]
     bar_material: list[tuple[str, int]] = field(default_factory=list)
     pedal: dict[int, int] = field(default_factory=dict)
+    theme: str | None = None
+    """The theme it stated: a return under another theme (a recalled leitmotif) is composed afresh."""
 
 
 def theme_to_bars(theme: list[Note], home: Key, meter: Meter) -> list[mel.Motif]:
@@ -244,6 +246,20 @@ class Composer:
         """Open with ``bars`` bridge bars: a pivot chord shared with ``from_key``, then the new dominant."""
         self._bridge = (from_key, max(1, int(bars)))
 
+    def at_phrase_start(self) -> bool:
+        """Whether the next bar composed opens a phrase (where a personal setting may change)."""
+        return self._phrase is None or self.bar_index - self._phrase.start_bar >= self._phrase.length
+
+    @property
+    def bridging(self) -> bool:
+        """Whether the next phrase is the bridge into this deck's state (it states no theme)."""
+        return self._bridge is not None
+
+    @property
+    def phrases_planned(self) -> int:
+        """Phrases planned so far (the bridge not counted): the number of the next phrase."""
+        return self._phrase_count
+
     def _phrase_grid(self) -> tuple[int, int, int]:
         """(start tick, index, length in ticks) of the current phrase, or of the first one to come."""
         bar = self.meter.ticks_per_bar
@@ -319,7 +335,8 @@ class Composer:
             key = self.departure  # the contrast departs to a related key; the A that follows brings it home
         cadence = "authentic" if index % 2 == 1 or length >= 8 or final_phrase else "half"
         mat = self._materials.get(form.material)
-        if mat is not None and mat.key == key and mat.length == length and mat.cadence == cadence:
+        if (mat is not None and mat.key == key and mat.length == length and mat.cadence == cadence
+                and mat.theme == state.theme):
             # a return: the same chords, melody and accompaniment as the first statement
             return _Phrase(index, key, form.kind, mat.slots, mat.recipes, cadence, mat.seq_step, mat.ostinato_pattern,
                            start_bar=self.bar_index, length=length, split_at=mat.split_at, form=form,
@@ -363,7 +380,7 @@ class Composer:
         # composed afresh: whatever was remembered under this name is replaced
         self._bar_store = {k: v for k, v in self._bar_store.items() if k[0] != form.material}
         self._materials[form.material] = _Material(key, length, slots, recipes, cadence, seq_step, pattern,
-                                                   list(split_at), bar_material, dict(pedal))
+                                                   list(split_at), bar_material, dict(pedal), state.theme)
         return _Phrase(index, key, kind, slots, recipes, cadence, seq_step, pattern, start_bar=self.bar_index,
                        length=length, split_at=split_at, form=form, material=form.material, bar_material=bar_material,
                        pedal=pedal)

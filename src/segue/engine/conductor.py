@@ -22,6 +22,7 @@ from segue.compose.composer import BarMusic, Composer, Part
 from segue.compose.state import MusicalState
 from segue.engine.params import ParameterTrack, musical_state, tracks_for
 from segue.engine.performance import Performance
+from segue.engine.personal import NONE, Latched, Personal, shaped
 from segue.music import PPQ, Key, Meter, Note, TempoMap
 
 
@@ -50,6 +51,17 @@ class Deck:
     bars: list[BarMusic] = field(default_factory=list)
     first_heard: int = 0
     """The heard bar number of this deck's first bar (bars heard before it, counting a cut bar as heard)."""
+    personal: Latched = NONE
+    """The listener's settings and recalled theme latched for the phrase now being composed."""
+    latched: list[tuple[int, Latched]] = field(default_factory=list)
+    """(first tick, latched) of the last few phrases: what is *heard* lags what is composed by a bar."""
+
+    def personal_at(self, tick: int) -> Latched:
+        """The settings of the phrase sounding at ``tick`` (NONE before the first latch)."""
+        for start, latched in reversed(self.latched):
+            if start <= tick:
+                return latched
+        return NONE
 
     def heard(self, bar: BarMusic) -> int:
         """``bar``'s number counted in bars heard since the piece began (0-based).
@@ -120,6 +132,8 @@ class Conductor:
         self.final_bar: int | None = None
         self.transitions = 0
         self.pending: PendingTransition | None = None
+        self.personal = Personal(spec)
+        self._seek = {name: t.seek for name, t in self.params.items()}  # as the spec wrote them
         self._enter_state_params(self.state_name, 0, jump=True)
         self.tempo_map = TempoMap.constant(self.state_at(0)[0].tempo, self.sample_rate)
         self.deck = self._new_deck(slot=0, state=self.state_name, start_tick=0, start_bar=0)
@@ -272,6 +286,9 @@ class Conductor:
     def compose_on(self, deck: Deck, sample: int) -> BarMusic:
         """Compose the next bar of ``deck`` with the musical state at ``sample``."""
         state, _ = self.state_at(sample, deck.state)  # (layer gains follow the parameters in the engine)
+        if deck.composer.at_phrase_start() and not deck.composer.bridging:
+            self._latch(deck, sample, state.theme)
+        state = shaped(state, deck.personal, self.tempo_range)
         tick = deck.composer.tick
         if self.pending is not None and deck is self.deck:
             # the next state's deck is already scheduled against the tempo map: hold the tempo
@@ -292,6 +309,34 @@ class Conductor:
         else:
             deck.bars[:] = deck.bars[-2:] + [bar]
         return bar
+
+    def _latch(self, deck: Deck, sample: int, own_theme: str | None) -> None:
+        """A phrase starts: fix the listener's settings and any recalled theme for all of it."""
+        deck.personal = self.personal.latch(deck.state, deck.composer.phrases_planned, own_theme)
+        deck.latched = deck.latched[-2:] + [(deck.composer.tick, deck.personal)]
+        if deck is not self.deck or "reaction" not in self.personal.bounds:
+            return
+        reaction = deck.personal.settings.get("reaction", 1.0)
+        for name, track in self.params.items():  # how fast the music follows the game, from here on
+            seek = self._seek[name] * reaction
+            if track.seek != seek:
+                track.value, track.since, track.seek = track.at(sample), sample, seek
+
+    def unheard_recall(self, deck: Deck, tick: int) -> str | None:
+        """``deck`` stops at ``tick``: if its recalled phrase would have begun there or later, it is never
+        heard, so the thing gets its turn back. Returns that thing (None if the recall was heard)."""
+        thing = deck.personal.recalled
+        if thing is None:
+            return None
+        first = next((b for b in reversed(deck.bars) if b.bar_in_phrase == 0), None)
+        if first is None or first.start < tick:
+            return None
+        memory = self.personal.memory
+        memory.recalls[thing] = max(memory.recalls.get(thing, 0) - 1, 0)
+        deck.personal = Latched(deck.personal.settings, deck.personal.theme, None)
+        if deck.latched:
+            deck.latched[-1] = (deck.latched[-1][0], deck.personal)
+        return thing
 
     def next_bar(self) -> BarMusic:
         """Compose the next bar of the playing deck (offline composing, no audio)."""

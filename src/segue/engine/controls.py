@@ -2,7 +2,10 @@
 
 A control is one of ``param`` (set a parameter's target), ``state`` (ask for a state change),
 ``stinger`` (fire a one-shot), ``affect`` (set valence/arousal/intensity directly) or
-``marker`` (a named point the game wants echoed back as an event). A :class:`Timeline` is a
+``marker`` (a named point the game wants echoed back as an event). A listener and a player
+add ``feedback`` (like, skip, less, volume_down), ``signal`` (play style: aggression, exploring,
+deaths, session), ``meet`` (a character, place or choice the music remembers) and ``personal``
+(a listener's settings for a state, latched at its next phrase; see :mod:`segue.engine.personal`). A :class:`Timeline` is a
 list of controls stamped with a time. The live engine logs every control it accepted with the
 exact *sample* at which it took effect; replaying that log offline reproduces the live output
 sample for sample.
@@ -21,7 +24,9 @@ from typing import Any
 
 from segue.limits import check_number
 
-KINDS = ("param", "state", "stinger", "affect", "marker")
+from segue.engine.personal import FEEDBACK, MAX_SETTINGS, SIGNALS
+
+KINDS = ("param", "state", "stinger", "affect", "marker", "feedback", "signal", "meet", "personal")
 
 
 class TimelineError(ValueError):
@@ -40,6 +45,8 @@ class Control:
     intensity: float | None = None
     time: float | None = None
     sample: int | None = None
+    settings: tuple[tuple[str, float], ...] | None = None
+    """A ``personal`` control's settings: (dimension, value) pairs, sorted."""
 
     def at_sample(self, sample_rate: int) -> int:
         if self.sample is not None:
@@ -49,6 +56,8 @@ class Control:
     def to_dict(self, sample_rate: int | None = None) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if v is not None and v != ""}
         d["type"] = d.pop("kind")
+        if self.settings is not None:
+            d["settings"] = dict(self.settings)
         if sample_rate and self.sample is not None and self.time is None:
             d["time"] = round(self.sample / sample_rate, 6)  # for people; ``sample`` is what replays
         return d
@@ -76,17 +85,31 @@ def parse_control(data: Any) -> Control | str:
     kind = data.get("type", data.get("kind"))
     if kind not in KINDS:
         return f"unknown control type {_show(kind)} (expected one of {', '.join(KINDS)})"
-    unknown = set(data) - {"type", "kind", "name", "value", "valence", "arousal", "intensity", "time", "sample"}
+    unknown = set(data) - {"type", "kind", "name", "value", "valence", "arousal", "intensity", "time", "sample",
+                           "settings"}
     if unknown:
         return f"unknown field(s) {', '.join(sorted(unknown))} in a {kind} control"
     name = data.get("name", "")
-    if kind in ("param", "state", "stinger", "marker"):
+    if kind in ("param", "state", "stinger", "marker", "feedback", "signal", "meet"):
         if not isinstance(name, str) or not name or len(name) > 200:
             return f"a {kind} control needs a 'name' (a non-empty string)"
+    if kind == "personal" and (not isinstance(name, str) or len(name) > 200):
+        return "a personal control's 'name' is the state it is for (a string; empty for every state)"
+    if kind == "feedback" and name not in FEEDBACK:
+        return f"unknown feedback {_show(name)} (expected one of {', '.join(FEEDBACK)})"
+    if kind == "signal" and name not in SIGNALS:
+        return f"unknown signal {_show(name)} (expected one of {', '.join(SIGNALS)})"
+    if "settings" in data and kind != "personal":
+        return f"only a personal control has 'settings', not a {kind} control"
+    settings = None
+    if kind == "personal":
+        settings = _settings(data.get("settings"))
+        if isinstance(settings, str):
+            return settings
     value = data.get("value")
-    if kind == "param":
+    if kind in ("param", "signal") or (kind == "feedback" and value is not None):
         if not _finite(value):
-            return f"parameter {name!r}: value must be a finite number, got {_show(value)}"
+            return f"{kind} {name!r}: value must be a finite number, got {_show(value)}"
         value = float(value)
     affect: dict[str, float | None] = {"valence": None, "arousal": None, "intensity": None}
     if kind == "affect":
@@ -104,7 +127,23 @@ def parse_control(data: Any) -> Control | str:
     if s is not None and (not isinstance(s, int) or isinstance(s, bool) or s < 0):
         return f"sample must be an integer ≥ 0, got {_show(s)}"
     return Control(kind=kind, name=name if isinstance(name, str) else "", value=value,
-                   time=None if t is None else float(t), sample=s, **affect)
+                   time=None if t is None else float(t), sample=s, settings=settings, **affect)
+
+
+def _settings(raw: Any) -> tuple[tuple[str, float], ...] | str:
+    """A personal control's settings as sorted pairs, or the reason they are invalid."""
+    if not isinstance(raw, dict) or not raw:
+        return "a personal control needs 'settings': an object of dimension → number"
+    if len(raw) > MAX_SETTINGS:
+        return f"a personal control carries at most {MAX_SETTINGS} settings, got {len(raw)}"
+    pairs = []
+    for k, v in raw.items():
+        if not isinstance(k, str) or not k or len(k) > 120:
+            return "setting names are non-empty strings (at most 120 characters)"
+        if not _finite(v):
+            return f"setting {k!r} must be a finite number, got {_show(v)}"
+        pairs.append((k, float(v)))
+    return tuple(sorted(pairs))
 
 
 @dataclass(slots=True)

@@ -28,6 +28,7 @@ from segue.compose.affect import Affect
 from segue.compose.composer import BarMusic
 from segue.engine.conductor import Conductor, Deck
 from segue.engine.controls import Control, parse_control
+from segue.engine.personal import layer_offset_db
 from segue.engine.volume import VolumeAutomation
 from segue.music import PPQ, Key, Note
 
@@ -40,6 +41,7 @@ class Event:
 
     sample: int
     kind: str  # beat | bar | phrase | state_entered | transition_started | stinger | marker | rejected | underrun
+    #          | feedback | signal | met | recall | personal
     data: dict = field(default_factory=dict)
 
 
@@ -63,7 +65,8 @@ class Engine:
     """Pulls audio blocks from a :class:`Conductor`, applying controls at exact samples."""
 
     def __init__(self, conductor: Conductor, *, soundfont: Path | None = None, reverb: float = 0.22,
-                 fade_ramp: int = 1024, log_limit: int | None = None) -> None:
+                 fade_ramp: int = 1024, log_limit: int | None = None,
+                 personaliser: "Personaliser | None" = None) -> None:
         self.conductor = conductor
         self.soundfont = soundfont
         self.sample_rate = conductor.sample_rate
@@ -108,8 +111,14 @@ class Engine:
                              if (f := VolumeAutomation(conductor.mappings, conductor.params, self.sample_rate,
                                                        target="layer_gain", layer=p.name)).active}
         self._listeners: list[EngineListener] = []
+        self.personaliser: Personaliser | None = None
         self._faders_told: tuple[float, dict[str, float]] | None = None
         self._compose(conductor.deck, 0)
+        # set after the first bar: that bar is composed before any control can arrive, so a replay
+        # (whose controls are submitted after this) composes it the same way
+        self.personaliser = personaliser
+        """A listener model that chooses each personalised phrase's settings (its choices are logged as
+        ``personal`` controls, so a replay needs no model) and hears feedback and play-style signals."""
 
     def warm_up(self) -> None:
         """Do the once-per-process work now rather than inside the first bars of live play: measuring
@@ -210,6 +219,26 @@ class Engine:
             elif c.kind == "marker":
                 self._emit(Event(sample, "marker", {"name": c.name}))
                 info = {"name": c.name}
+            elif c.kind in ("feedback", "signal"):
+                tick = cond.tempo_map.tick_at_sample(sample)
+                deck, _ = self._deck_bar_at(tick)  # what is sounding now (composing runs a bar ahead)
+                heard = dict(deck.personal_at(tick).settings)
+                info = {"name": c.name, "value": c.value, "state": deck.state, "settings": heard}
+                self._emit(Event(sample, c.kind, info))
+                if self.personaliser is not None:
+                    self.personaliser.observe(c, deck.state, heard)
+            elif c.kind == "meet":
+                cond.personal.memory.meet(c.name)
+                info = {"name": c.name, "kind": cond.personal.memory.kinds[c.name],
+                        "theme": cond.personal.memory.themes[c.name]}
+                self._emit(Event(sample, "met", info))
+                if self.personaliser is not None:
+                    self.personaliser.observe(c, cond.state_name, {})
+            elif c.kind == "personal":
+                if c.name:
+                    cond.spec.state(c.name)
+                info = {"state": c.name, "settings": cond.personal.request(c.name, dict(c.settings or ()))}
+                self._emit(Event(sample, "personal", info))
             else:  # parse_control guarantees the kinds
                 raise ValueError(f"unknown control {c.kind}")
         except KeyError as exc:
@@ -219,7 +248,8 @@ class Engine:
             self._reject(sample, f"{c.kind} {c.name}: {exc}")
             return
         self.control_log.append(Control(kind=c.kind, name=c.name, value=c.value, valence=c.valence,
-                                        arousal=c.arousal, intensity=c.intensity, sample=sample))
+                                        arousal=c.arousal, intensity=c.intensity, sample=sample,
+                                        settings=c.settings))
         if self.log_limit is not None and len(self.control_log) > self.log_limit + self.log_limit // 8:
             del self.control_log[:len(self.control_log) - self.log_limit]  # in chunks: amortised O(1)
         _ = info
@@ -241,6 +271,7 @@ class Engine:
                 self._gain_targets[channel] = -120.0
             for bar in old.deck.bars:  # composed ahead but never heard: not part of the performance
                 bar.cut = bar.start
+            self._unheard_recall(old.deck, old.boundary_tick)
             for listener in self._listeners:
                 listener.deck_cut(old.deck, sample, False)
             cond.pending = None
@@ -254,6 +285,7 @@ class Engine:
     def _take_over(self, sample: int) -> None:
         cond = self.conductor
         old_deck = cond.deck
+        self._unheard_recall(old_deck, cond.pending.boundary_tick)
         p = cond.take_over(sample)
         rule = p.rule
         beat_samples = cond.tempo_map.sample(p.boundary_tick + cond.meter.ticks_per_beat) - sample
@@ -278,6 +310,18 @@ class Engine:
                 self._stinger(rule.stinger, sample)
             except ValueError as exc:  # cooling down: the transition goes ahead without it
                 self._reject(sample, f"transition stinger {rule.stinger}: {exc}")
+
+    def _unheard_recall(self, deck: Deck, tick: int) -> None:
+        """A recalled theme whose phrase a transition cuts before it sounds: not told, and recalled later."""
+        thing = self.conductor.unheard_recall(deck, tick)
+        if thing is None:
+            return
+        at = self.conductor.tempo_map.sample(tick)
+        kept = [e for e in self._event_heap if not (e[2].kind == "recall" and e[2].data.get("thing") == thing
+                                                     and e[2].sample >= at and e[2].data.get("state") == deck.state)]
+        if len(kept) != len(self._event_heap):
+            heapq.heapify(kept)
+            self._event_heap = kept
 
     def _stinger(self, name: str, sample: int) -> None:
         spec = self.stinger_specs[name]
@@ -332,6 +376,12 @@ class Engine:
     # ------------------------------------------------------------------ composing
     def _compose(self, deck: Deck, sample: int) -> BarMusic:
         cond = self.conductor
+        if (self.personaliser is not None and deck.composer.at_phrase_start() and not deck.composer.bridging
+                and cond.personal.personalises(deck.state)):
+            chosen = self.personaliser.choose(deck.state, sample)
+            if chosen:  # applied (and logged) like any control: a replay plays it without the model
+                self._apply(Control(kind="personal", name=deck.state or "",
+                                    settings=tuple(sorted((k, float(v)) for k, v in chosen.items()))), sample)
         bar = cond.compose_on(deck, sample)
         tm = cond.tempo_map
         slot = deck.slot
@@ -353,6 +403,9 @@ class Engine:
         self._emit(Event(start, "bar", info))
         if bar.bar_in_phrase == 0:
             self._emit(Event(start, "phrase", {"phrase": bar.phrase_index, "kind": bar.phrase_kind, "state": deck.state}))
+            if deck.personal.recalled is not None:
+                self._emit(Event(start, "recall", {"thing": deck.personal.recalled, "theme": deck.personal.theme,
+                                                   "state": deck.state, "bar": heard}))
         for b in range(cond.meter.beats_per_bar):
             self._emit(Event(tm.sample(bar.start + b * cond.meter.ticks_per_beat), "beat",
                              {"bar": heard, "beat": b, "state": deck.state}))
@@ -369,7 +422,7 @@ class Engine:
         beat = max(cond.tempo_map.sample(bar.start + cond.meter.ticks_per_beat) - at, 1)
         first = len(deck.bars) <= 1 or bar.start == deck.start_tick
         for p in cond.parts:
-            target = p.gain_db + entry_gain_db(p, bar.state)
+            target = p.gain_db + entry_gain_db(p, bar.state) + layer_offset_db(deck.personal, p.name)
             name = f"{deck.slot}:{p.name}"
             if self._gain_targets.get(name) != target:
                 self.mixer.set_gain(name, target, ramp_samples=1 if first else beat, at=at)
@@ -551,6 +604,16 @@ class EngineListener(Protocol):
 
     # optional: ``faders_moved(sample, master_db, {layer: db})`` — the parameter faders (``volume``,
     # ``layer_gain``) reached these levels at ``sample`` (told when one moved by 0.1 dB or more)
+
+
+class Personaliser(Protocol):
+    """What :attr:`Engine.personaliser` is asked (on the thread that pulls audio, so it must be quick)."""
+
+    def choose(self, state: str | None, sample: int) -> dict[str, float] | None:
+        """Settings for the phrase of ``state`` that starts composing at ``sample`` (None: keep them)."""
+
+    def observe(self, control: Control, state: str | None, settings: dict[str, float]) -> None:
+        """A ``feedback``, ``signal`` or ``meet`` control, with the state and the settings the listener was hearing."""
 
 
 def entry_gain_db(part, state) -> float:

@@ -105,7 +105,7 @@ class LiveSession:
                 self._inbox.put({"__rejected__": reason})
                 return reason
         self._inbox.put((Control(kind=c.kind, name=c.name, value=c.value, valence=c.valence,
-                                 arousal=c.arousal, intensity=c.intensity), at))
+                                 arousal=c.arousal, intensity=c.intensity, settings=c.settings), at))
         return None
 
     def heard_sample(self, wall: float) -> int | None:

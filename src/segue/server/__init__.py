@@ -23,7 +23,7 @@ log = logging.getLogger("segue.server")
 
 #: Every kind of event the engine emits (see :class:`segue.engine.engine.Event`).
 EVENT_KINDS: tuple[str, ...] = ("beat", "bar", "phrase", "state_entered", "transition_started", "stinger",
-                                "marker", "rejected", "underrun")
+                                "marker", "rejected", "underrun", "feedback", "signal", "met", "recall", "personal")
 
 
 class ServerError(Exception):
@@ -57,6 +57,8 @@ class ControlGate:
         self.parameters: frozenset[str] = frozenset(getattr(conductor, "params", {}) or {})
         self.states: frozenset[str] = frozenset(s.name for s in (getattr(session.spec, "states", None) or []))
         self.stingers: frozenset[str] = frozenset(getattr(session.engine, "stinger_specs", {}) or {})
+        remember = getattr(session.spec, "remember", None)
+        self.things: frozenset[str] = frozenset(t.name for t in remember.things) if remember is not None else frozenset()
 
     def check(self, data: Any) -> Control | str:
         """The control ``data`` describes, or the reason it cannot be played live."""
@@ -67,7 +69,7 @@ class ControlGate:
         if isinstance(c, str):
             return c
         known = {"param": ("parameter", self.parameters), "state": ("state", self.states),
-                 "stinger": ("stinger", self.stingers)}.get(c.kind)
+                 "stinger": ("stinger", self.stingers), "meet": ("thing to remember", self.things)}.get(c.kind)
         if known is not None and c.name not in known[1]:
             word, names = known
             listed = ", ".join(sorted(names)) if names else "none"

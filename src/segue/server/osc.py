@@ -17,6 +17,7 @@ are ignored: a live control takes effect at the next audio block.
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import threading
 import time
@@ -45,6 +46,7 @@ Address = tuple[str, int]
 # address → (argument count, OSC type tags for the documentation and the arity message)
 _CONTROLS: dict[str, tuple[int, str]] = {
     "/segue/state": (1, "s"), "/segue/stinger": (1, "s"), "/segue/marker": (1, "s"), "/segue/affect": (3, "fff"),
+    "/segue/feedback": (1, "s"), "/segue/meet": (1, "s"),
 }
 
 
@@ -218,6 +220,12 @@ class OscServer:
                 self._refuse(sender, f"{address} takes 1 argument (f: the value), got {len(args)}")
             else:
                 self._control(sender, {"type": "param", "name": name, "value": args[0]}, at)
+        elif address.startswith(PREFIX + "/signal/"):
+            name = address[len(PREFIX + "/signal/"):]
+            if len(args) != 1:
+                self._refuse(sender, f"{address} takes 1 argument (f: the value), got {len(args)}")
+            else:
+                self._control(sender, {"type": "signal", "name": name, "value": args[0]}, at)
         elif address in _CONTROLS:
             count, tags = _CONTROLS[address]
             if len(args) != count:
@@ -400,6 +408,17 @@ def event_message(ev: Event) -> bytes:
         return _message(f"/segue/event/{k}", [(_text(d.get("name")), "s")])
     if k == "rejected":
         return _message("/segue/event/rejected", [(_text(d.get("reason")), "s")])
+    if k == "feedback":
+        return _message("/segue/event/feedback", [(_text(d.get("name")), "s"), (_text(d.get("state")), "s")])
+    if k == "signal":
+        return _message("/segue/event/signal", [(_text(d.get("name")), "s"), (float(d.get("value") or 0.0), "f")])
+    if k == "met":
+        return _message("/segue/event/met", [(_text(d.get("name")), "s"), (_text(d.get("theme")), "s")])
+    if k == "recall":
+        return _message("/segue/event/recall", [(_text(d.get("thing")), "s"), (_text(d.get("theme")), "s")])
+    if k == "personal":
+        return _message("/segue/event/personal", [(_text(d.get("state")), "s"),
+                                                  (json.dumps(d.get("settings") or {}, sort_keys=True), "s")])
     safe = "".join(ch for ch in k if ch.isalnum() or ch == "_") or "unknown"
     return _message(f"/segue/event/{safe}", [])
 

@@ -22,6 +22,7 @@ from segue.music import PPQ, Key, Note, pitch_name
 from segue.spec.issues import LocatedError, PathTuple, format_path
 from segue.spec.midi import ThemeFileError, read_theme_midi
 from segue.spec.notation import parse_key, tokenize_note_text
+from segue.spec.personal import Personalise, Remember
 from segue.spec.schema import (
     ANY_STATE,
     TARGET_UNITS,
@@ -161,6 +162,8 @@ class SpecView:
     transitions: list[Part[Transition]] = field(default_factory=list)
     stinger_names: list[tuple[int, str]] = field(default_factory=list)
     stingers: list[Part[Stinger]] = field(default_factory=list)
+    personalise: Personalise | None = None
+    remember: Remember | None = None
 
     @classmethod
     def of_spec(cls, spec: Spec) -> "SpecView":
@@ -186,6 +189,7 @@ class SpecView:
             transitions=[Part(i, t) for i, t in enumerate(spec.transitions)],
             stinger_names=[(i, s.name) for i, s in enumerate(spec.stingers)],
             stingers=[Part(i, s) for i, s in enumerate(spec.stingers)],
+            personalise=spec.personalise, remember=spec.remember,
         )
 
     @classmethod
@@ -243,6 +247,8 @@ class SpecView:
         view.transitions = _parts(data, "transitions", Transition, {})
         view.stinger_names = _raw_names(data, "stingers")
         view.stingers = _parts(data, "stingers", Stinger, {"name": "unnamed", "notes": "C4"})
+        view.personalise = _valid(Personalise, data.get("personalise")) if data.get("personalise") else None
+        view.remember = _valid(Remember, data.get("remember")) if data.get("remember") else None
         return view
 
 
@@ -586,11 +592,43 @@ def check_stingers(view: SpecView) -> Iterable[Finding]:
             yield from _motif_findings(path, located, view, layer, "stinger")
 
 
+def check_personal(view: SpecView) -> Iterable[Finding]:
+    """``personalise`` and ``remember`` name existing layers, themes and states; a tempo offset fits the palette."""
+    layers = [name for _, name in view.layer_names]
+    themes = [name for _, name in view.theme_names]
+    states = [name for _, name in view.state_names]
+    p = view.personalise
+    if p is not None:
+        for layer in p.layers:
+            if layer not in layers:
+                yield Finding(("personalise", "layers", layer), _no_such("layer", layer, layers))
+        for i, theme in enumerate(p.themes):
+            if theme not in themes:
+                yield Finding(("personalise", "themes", i), _no_such("theme", theme, themes))
+        for i, state in enumerate(p.states or []):
+            if state not in states:
+                yield Finding(("personalise", "states", i), _no_such("state", state, states))
+        if p.tempo is not None and view.tempo is not None:
+            span = float(view.tempo.max) - float(view.tempo.min)
+            if max(-p.tempo[0], p.tempo[1]) > span:
+                yield Finding(("personalise", "tempo"), f"tempo offsets [{p.tempo[0]:g}, {p.tempo[1]:g}] bpm are wider "
+                                                        f"than the palette's whole tempo range ({span:g} bpm)")
+    r = view.remember
+    if r is not None:
+        for i, thing in enumerate(r.things):
+            if thing.theme not in themes:
+                yield Finding(("remember", "things", i, "theme"), _no_such("theme", thing.theme, themes))
+        for i, state in enumerate(r.states or []):
+            if state not in states:
+                yield Finding(("remember", "states", i), _no_such("state", state, states))
+
+
 Check = Callable[[SpecView], Iterable[Finding]]
 CHECKS: list[Check] = [
     check_tempo, check_layer_names, check_some_pitched_layer, check_ranges_hold_keys,
     check_theme_names, check_theme_layers, check_theme_notes, check_style,
     check_parameters, check_mappings, check_initial_state, check_states, check_transitions, check_stingers,
+    check_personal,
 ]
 """Every cross-check, in the order their findings are produced (issues are sorted by line later)."""
 

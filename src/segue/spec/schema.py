@@ -611,7 +611,10 @@ class Stinger(SpecModel):
         return bound
 
 
-ADAPTIVE_SECTIONS = ("parameters", "mappings", "initial_state", "states", "transitions", "stingers")
+from segue.spec.personal import Personalise, Remember  # noqa: E402 - built from the types above
+
+ADAPTIVE_SECTIONS = ("parameters", "mappings", "initial_state", "states", "transitions", "stingers",
+                     "personalise", "remember")
 """Spec fields for games; left out (empty) they are also left out of the canonical content."""
 
 
@@ -633,6 +636,8 @@ class Spec(SpecModel):
     states: list[State] = Field(default_factory=list)
     transitions: list[Transition] = Field(default_factory=list)
     stingers: list[Stinger] = Field(default_factory=list)
+    personalise: Personalise | None = None
+    remember: Remember | None = None
 
     _source_path: Path | None = PrivateAttr(default=None)
     _base_dir: Path | None = PrivateAttr(default=None)

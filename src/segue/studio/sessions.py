@@ -115,6 +115,11 @@ class StudioSession:
         live = LiveSession(spec, seed=self.seed, sample_rate=self.sample_rate, block=self.block,
                            ahead_blocks=AHEAD_BLOCKS, guard=default_guard(), pool=self.pool)
         gate = ControlGate(live)
+        if getattr(spec, "personalise", None) is not None:
+            from segue.listener.personaliser import ListenerModel
+
+            # the studio's like/skip buttons teach this session's taste model (no profile: nothing is saved)
+            live.engine.personaliser = ListenerModel(spec, seed=live.conductor.seed)
         if carry:
             for name, value in (carry.get("parameters") or {}).items():
                 if name in gate.parameters:

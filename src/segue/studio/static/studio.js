@@ -218,6 +218,9 @@ function onEvent(msg) {
   else if (msg.kind === "state_entered") atHeard(msg.sample, msg.generation, () => log(`state ${d.name}`));
   else if (msg.kind === "stinger") atHeard(msg.sample, msg.generation, () => log(`stinger ${d.name}`));
   else if (msg.kind === "transition_started") log(`transition ${d.from || "–"} → ${d.to} (${d.quantize})`);
+  else if (msg.kind === "feedback") log(`you said: ${d.name.replace("_", " ")}`);
+  else if (msg.kind === "met") log(`met ${d.name} (theme ${d.theme})`);
+  else if (msg.kind === "recall") atHeard(msg.sample, msg.generation, () => log(`recalls ${d.thing}: theme ${d.theme}`));
 }
 
 // Run fn when the audio at engine sample `sample` is heard (or at once if we cannot tell).
@@ -259,6 +262,7 @@ function buildControls(controls) {
     b.addEventListener("click", () => send({ type: "stinger", name: s })); stingers.append(b);
   }
   if (!controls.stingers.length) stingers.innerHTML = '<p class="hint">No stingers.</p>';
+  for (const b of document.querySelectorAll("#feedback button")) b.disabled = false;
   const legend = $("legend"); legend.innerHTML = "";
   controls.layers.forEach((layer, i) => {
     const span = document.createElement("span");
@@ -384,6 +388,9 @@ function syncGutterScroll() { $("gutter").scrollTop = $("editor").scrollTop; }
 
 window.addEventListener("DOMContentLoaded", () => {
   $("start").addEventListener("click", () => startSession(false));
+  for (const b of document.querySelectorAll("#feedback button")) {
+    b.addEventListener("click", () => send({ type: "feedback", name: b.dataset.feedback }));
+  }
   $("start-editor").addEventListener("click", () => startSession(true));
   $("stop").addEventListener("click", stopSession);
   $("reload").addEventListener("click", hotReload);
