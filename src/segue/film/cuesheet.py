@@ -41,6 +41,8 @@ class CueHit:
     planned_ms: float | None = None
     measured_ms: float | None = None
     beat: str | None = None
+    audio_ms: float | None = None
+    missed: bool = False
 
 
 @dataclass(slots=True)
@@ -176,7 +178,8 @@ class CueSheet:
             "segue_cue_sheet": SHEET_VERSION, "title": self.title, "script": self.script,
             "fps": self.fps.name.replace(" DF", "df"), "start": format_timecode(self.start_tc, self.fps),
             "length": self.tc(self.length), "seed": self.seed, "palette": self.palette,
-            "sample_rate": self.sample_rate, "analysis": self.analysis, "cues": cues, "arc": self.arc,
+            "sample_rate": self.sample_rate, "analysis": self.analysis, "warnings": list(self.warnings),
+            "cues": cues, "arc": self.arc,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -219,8 +222,12 @@ def _hit_data(h: CueHit, sheet: CueSheet) -> dict[str, Any]:
         d["source"] = h.source
     if h.measured_ms is not None:
         d["error_ms"] = round(h.measured_ms, 2)
+    if h.audio_ms is not None:
+        d["audio_error_ms"] = round(h.audio_ms, 2)
     if h.beat:
         d["lands_on"] = h.beat
+    if h.missed:
+        d["missed"] = True
     return d
 
 
@@ -311,7 +318,7 @@ CUE_FIELDS = {"id", "start", "end", "scenes", "mood", "valence", "arousal", "ten
               "density", "key", "tempo", "instruments", "hits", "transition", "direction", "direction_applied",
               "locked", "why", "rendered"}
 TOP_FIELDS = {"segue_cue_sheet", "title", "script", "fps", "start", "length", "seed", "palette", "sample_rate",
-              "analysis", "cues", "arc"}
+              "analysis", "warnings", "cues", "arc"}
 
 
 def _suggest(word: str, options: set[str]) -> str:
