@@ -106,8 +106,10 @@ def write_html(sheet: CueSheet, path: Path, render: object | None = None, svg_fi
     rows = []
     for c in sheet.cues:
         hits = "<br>".join(
-            f"{e(sheet.tc(h.time))} {e(h.label)}" + (f" <span class=err>{h.measured_ms:+.1f} ms, {e(h.beat or '')}</span>"
-                                                     if h.measured_ms is not None else "")
+            f"{e(sheet.tc(h.time))} {e(h.label)}" + (
+                f" <span class={'miss' if h.missed else 'err'}>{'MISSED ' if h.missed else ''}MIDI "
+                f"{h.measured_ms:+.1f} ms" + (f", audio {h.audio_ms:+.1f} ms" if h.audio_ms is not None else "")
+                + f", {e(h.beat or '')}</span>" if h.measured_ms is not None else "")
             for h in c.hits) or "—"
         build = f" → {c.intensity_end:.2f}" if c.intensity_end is not None else ""
         why = "".join(f"<li>{e(w)}</li>" for w in c.why[:6])
@@ -135,7 +137,7 @@ def write_html(sheet: CueSheet, path: Path, render: object | None = None, svg_fi
 <style>
 body{{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#1a202c}}
 table{{border-collapse:collapse;width:100%;font-size:13px}} td,th{{border-top:1px solid #e2e8f0;padding:6px 8px;vertical-align:top;text-align:left}}
-th{{background:#f7fafc}} td.id{{font-weight:700;white-space:nowrap}} .err{{color:#2f855a}} ul{{margin:0;padding-left:16px}}
+th{{background:#f7fafc}} td.id{{font-weight:700;white-space:nowrap}} .err{{color:#2f855a}} .miss{{color:#c53030;font-weight:700}} ul{{margin:0;padding-left:16px}}
 small{{color:#4a5568}} .sum{{background:#f0fff4;padding:8px;border-radius:6px}} svg{{max-width:100%;height:auto}}
 </style></head><body>
 <h1>{e(sheet.title)}</h1>
