@@ -25,14 +25,22 @@ def arc_figure(sheet: CueSheet):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(12, 4.6), dpi=110)
+    width_in = 12.0 if len(sheet.cues) <= 30 else 18.0  # a feature gets a wider page
+    fig, ax = plt.subplots(figsize=(width_in, 4.6), dpi=110)
     length = max(sheet.length, 1e-6)
+    per_char = length / (width_in * 0.9 * 72) * 0.62  # seconds of x axis one character of 1 pt takes
+    centres = [(c.start + c.end) / 2 for c in sheet.cues]
+    id_rows = place_labels(centres, [len(c.id) * 9 * per_char for c in sheet.cues], rows=2)
+    moods = [c.mood[0] if c.mood else "" for c in sheet.cues]
+    mood_rows = place_labels(centres, [len(m) * 7.5 * per_char for m in moods], rows=2)
     for k, c in enumerate(sheet.cues):
         ax.axvspan(c.start, c.end, color="#edf2f7" if k % 2 == 0 else "#e2e8f0", zorder=0)
         ax.axvline(c.start, color="#718096", lw=0.8, zorder=1)
-        ax.text((c.start + c.end) / 2, 1.08, c.id, ha="center", va="bottom", fontsize=9, color="#2d3748")
-        ax.text((c.start + c.end) / 2, -1.13, (c.mood[0] if c.mood else ""), ha="center", va="bottom", fontsize=7.5,
-                color="#4a5568")
+        if id_rows[k] is not None:
+            ax.text(centres[k], 1.08 - 0.09 * id_rows[k], c.id, ha="center", va="bottom", fontsize=9, color="#2d3748")
+        if mood_rows[k] is not None and moods[k]:
+            ax.text(centres[k], -1.13 + 0.09 * mood_rows[k], moods[k], ha="center", va="bottom", fontsize=7.5,
+                    color="#4a5568")
         for h in c.hits:
             ax.axvline(h.time, color="#e53e3e", lw=1.2, ls="--", zorder=3)
             ax.plot([h.time], [1.0], marker="v", color="#e53e3e", ms=7, zorder=4)
@@ -64,6 +72,23 @@ def arc_figure(sheet: CueSheet):
     ax.axhline(0, color="#a0aec0", lw=0.6)
     fig.tight_layout()
     return fig
+
+
+def place_labels(centres: list[float], widths: list[float], rows: int = 2, gap: float = 0.0) -> list[int | None]:
+    """A row (0 … rows-1) for each label centred at ``centres`` so that no two overlap, or None to leave it out.
+
+    Why: a feature has a hundred cues; drawn all on one line their ids pile into a black bar. Labels
+    are staggered over a few rows, and one that fits no row is thinned out (the table lists every cue).
+    """
+    ends = [float("-inf")] * rows
+    out: list[int | None] = []
+    for c, w in zip(centres, widths):
+        left, right = c - w / 2, c + w / 2
+        row = next((r for r in range(rows) if left >= ends[r] + gap), None)
+        if row is not None:
+            ends[row] = right
+        out.append(row)
+    return out
 
 
 def _nice_ticks(length: float) -> list[float]:
