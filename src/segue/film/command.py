@@ -54,14 +54,15 @@ def propose_from_script(script: str | Path, *, timing: str | Path | None = None,
 
 def analysis_used(affects: list, backend: LLMBackend | None) -> str:
     """What really read the scenes (for ``analysis:`` in cues.yaml): never 'llm' when the lexicon did the work."""
+    base = "learned reader" if any(a.source == "learned" for a in affects) else "lexicon"
     if backend is None:
-        return "lexicon"
+        return base
     by_llm = sum(1 for a in affects if a.source == backend.name)
     if by_llm == len(affects):
         return backend.name
     if by_llm == 0:
-        return f"lexicon ({backend.name} failed for every scene)"
-    return f"{backend.name} for {by_llm} of {len(affects)} scenes, lexicon for the rest"
+        return f"{base} ({backend.name} failed for every scene)"
+    return f"{backend.name} for {by_llm} of {len(affects)} scenes, {base} for the rest"
 
 
 def apply_direction(cue: Cue, palette: FilmPalette, backend: LLMBackend | None, warnings: list[str]) -> None:

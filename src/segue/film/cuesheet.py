@@ -71,6 +71,11 @@ class Cue:
     locked: bool = False
     why: list[str] = field(default_factory=list)
     rendered: dict[str, Any] | None = None
+    music: bool = True
+    """False: a span spotted *dry* — no music plays (quiet dialogue, a silence the scene needs). Set it to
+    true to score the span with the cue's settings; set a cue to false to take its music out."""
+    archetype: str = ""
+    """The drama the cue follows (grief, violence, joy …), as read from its scenes."""
 
     @property
     def duration(self) -> float:
@@ -123,6 +128,23 @@ class CueSheet:
     def tc(self, seconds: float) -> str:
         return format_timecode(seconds + self.start_tc, self.fps)
 
+    def playing(self) -> "CueSheet":
+        """The same sheet with only the cues that play music (``music: false`` spans are silence).
+
+        The cue objects are shared, so what a render records lands in this sheet's cues too.
+        """
+        import dataclasses
+
+        if all(c.music for c in self.cues):
+            return self
+        playing = [c for c in self.cues if c.music]
+        if not playing:
+            raise FilmError("every cue of the cue sheet is 'music: false'; set one to true to have something to render")
+        return dataclasses.replace(self, cues=playing)
+
+    def dry_spans(self) -> list["Cue"]:
+        return [c for c in self.cues if not c.music]
+
     # ------------------------------------------------------------------ checks
     def validate(self, source: str = "<cue sheet>") -> None:
         """Film-wide rules: unique ids, ordered cues that do not overlap, inside the film."""
@@ -171,6 +193,11 @@ class CueSheet:
                 "direction": c.direction, "direction_applied": c.direction_applied, "locked": bool(c.locked),
                 "why": list(c.why),
             }
+            if not c.music:
+                d = {"id": d["id"], "start": d["start"], "end": d["end"], "music": False, **{
+                    k: v for k, v in d.items() if k not in ("id", "start", "end")}}
+            if c.archetype:
+                d["archetype"] = c.archetype
             if c.rendered is not None:
                 d["rendered"] = c.rendered
             cues.append(d)
@@ -316,7 +343,7 @@ class _Reader:
 
 CUE_FIELDS = {"id", "start", "end", "scenes", "mood", "valence", "arousal", "tension", "intensity", "intensity_end",
               "density", "key", "tempo", "instruments", "hits", "transition", "direction", "direction_applied",
-              "locked", "why", "rendered"}
+              "locked", "why", "rendered", "music", "archetype"}
 TOP_FIELDS = {"segue_cue_sheet", "title", "script", "fps", "start", "length", "seed", "palette", "sample_rate",
               "analysis", "warnings", "cues", "arc"}
 
@@ -424,6 +451,9 @@ def _load_cue(r: _Reader, node: Any, i: int, rate: FrameRate, offset: float) -> 
     except ValueError as exc:
         raise r.fail(node, "key", f"cue {cue_id}: {exc}") from None
     rendered = node.get("rendered")
+    music = node.get("music", True)
+    if not isinstance(music, bool):
+        raise r.fail(node, "music", f"cue {cue_id}: 'music' is true (score this span) or false (keep it dry)")
     return Cue(
         id=cue_id, start=r.time(node, "start", rate, offset), end=r.time(node, "end", rate, offset),
         scenes=r.strings(node, "scenes"), mood=r.strings(node, "mood"),
@@ -436,4 +466,5 @@ def _load_cue(r: _Reader, node: Any, i: int, rate: FrameRate, offset: float) -> 
         direction=r.text(node, "direction", ""), direction_applied=r.text(node, "direction_applied", ""),
         locked=locked, why=r.strings(node, "why"),
         rendered=_json_safe(rendered) if isinstance(rendered, dict) else None,
+        music=music, archetype=r.text(node, "archetype", ""),
     )

@@ -236,6 +236,8 @@ def render_film(sheet: CueSheet, out_dir: str | Path, *, palette: FilmPalette, s
         raise FilmError(f"the film is {sheet.length / 3600:.1f} hours long; Segue renders at most "
                         f"{MAX_RENDER_SECONDS / 3600:.0f} hours at a time — render it reel by reel (a cue sheet per reel)")
     out_dir = Path(out_dir)
+    sheet.validate()
+    sheet = sheet.playing()  # music: false spans are silence, as the gaps between cues are
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
