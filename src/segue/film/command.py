@@ -80,6 +80,7 @@ def apply_direction(cue: Cue, palette: FilmPalette, backend: LLMBackend | None, 
     cue.density = d.density
     instruments, notes = choose_instruments(palette, d.valence, d.arousal, d.tension,
                                             max(d.intensity, d.intensity_end or 0.0), d)
+    warnings.extend(f"cue {cue.id}: {n}" for n in notes)  # an instrument asked for and not given is said aloud
     cue.instruments = instruments
     cue.key = choose_key(palette, d.valence, d.arousal, d.tension, d)
     cue.tempo = preferred_tempo(palette, d.arousal, d)

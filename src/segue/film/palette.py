@@ -122,6 +122,8 @@ def program_character(program: int) -> tuple[float, float, float]:
     return family[max(0, min(127, program)) // 8]
 
 
+PERCUSSIVE_PROGRAMS = frozenset({47} | set(range(112, 120)))
+"""Timpani and the percussive GM programs: asked for by name, they go to the palette's percussion layer."""
 LOUD_PROGRAMS = frozenset(range(56, 64)) | {47, 55, 116, 117, 118}
 """Instruments that only belong in loud, high-arousal music (brass, timpani, taiko, orchestra hits)."""
 
@@ -225,6 +227,17 @@ def choose_instruments(pal: FilmPalette, valence: float, arousal: float, tension
         for word, prog in direction.instruments:
             exact = [x.name for x in layers if int(x.program) == prog and not x.is_percussion]
             family = [x.name for x in layers if int(x.program) // 8 == prog // 8 and not x.is_percussion]
+            if prog in PERCUSSIVE_PROGRAMS and not exact:
+                # timpani sit among the strings in General MIDI's numbering, but a composer asking for
+                # them wants the percussion section, never a cello
+                if pal.percussion:
+                    if pal.percussion not in chosen:
+                        chosen.append(pal.percussion)
+                    notes.append(f"'{word}' is not a layer of the palette; the percussion layer "
+                                 f"({pal.percussion}) plays it")
+                else:
+                    notes.append(f"'{word}' is not in the palette and it has no percussion; left out")
+                continue
             if exact:
                 pick = exact[0]
             elif family:

@@ -61,8 +61,8 @@ ARCHETYPE_WORDS = {
 }
 
 
-DRY_KINDS = frozenset({"calm", "romance", "comedy", "neutral", "hope"})
-"""Archetypes whose dialogue scenes a music supervisor may leave without music."""
+SCORED_KINDS = frozenset({"violence", "suspense", "triumph", "dread"})
+"""Archetypes whose scenes always get music, however much is said in them."""
 
 
 def quiet_dialogue(scene: Any, sa: SceneAffect, min_seconds: float = 15.0) -> bool:
@@ -74,7 +74,7 @@ def quiet_dialogue(scene: Any, sa: SceneAffect, min_seconds: float = 15.0) -> bo
     spoken = sum(len(e.text.split()) for e in scene.elements if e.kind in SPOKEN)
     total = sum(len(e.text.split()) for e in scene.elements if e.kind in SPOKEN + ("action", "description"))
     return (total > 0 and spoken / total >= 0.5 and sa.arousal < 0.45 and sa.tension < 0.45
-            and scene_kind(sa) in DRY_KINDS and scene.duration >= min_seconds and not scene.hits
+            and scene_kind(sa) not in SCORED_KINDS and scene.duration >= min_seconds and not scene.hits
             and not scene.mood)
 
 
@@ -126,6 +126,7 @@ def propose_cues(script: Script, affects: list[SceneAffect], palette: FilmPalett
     per_reel: dict[int, int] = {}
     hits_all = script.all_hits()
     prev_key, prev_kind = None, None
+    direction_notes: list[str] = []
     for gi, g in enumerate(groups):
         start = _snap(scenes[g[0]].start, rate)
         end = _snap(scenes[g[-1]].end, rate)
@@ -150,6 +151,7 @@ def propose_cues(script: Script, affects: list[SceneAffect], palette: FilmPalett
         why = [f"scene {scenes[k].number or k + 1} ({scenes[k].heading}): " + "; ".join(affects[k].explain(4))
                for k in g]
         why += notes
+        direction_notes += [f"cue {reel}M{per_reel[reel]}: {n}" for n in notes]
         music = not all(dry[k] for k in g)
         if not music:
             why.insert(0, "spotted dry: quiet dialogue, so the words carry the scene (set music: true to score it)")
@@ -169,7 +171,7 @@ def propose_cues(script: Script, affects: list[SceneAffect], palette: FilmPalett
         if music:
             prev_key, prev_kind = key, kind
     _transitions(cues)
-    warnings = list(script.warnings)
+    warnings = list(script.warnings) + direction_notes
     for h in hits_all:
         t = _snap(h.time, rate)
         if not any(c.start - 1e-6 <= t < c.end - 1e-6 for c in cues):
