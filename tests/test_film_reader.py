@@ -151,6 +151,17 @@ def test_a_feature_moves_keys_and_instrument_families_and_spots_dry(tmp_path: Pa
     again = load_cue_sheet(tmp_path / "cues.yaml")
     assert [c.music for c in again.cues] == [c.music for c in sheet.cues]
     assert again.playing().cues == [c for c in again.cues if c.music]
+    # a feature's arc stays readable: cue labels never overlap (staggered, and thinned where they must be)
+    from segue.film.report import arc_figure
+
+    fig = arc_figure(sheet)
+    fig.canvas.draw()
+    ids = {c.id for c in sheet.cues}
+    boxes = [t.get_window_extent() for t in fig.axes[0].texts if t.get_text() in ids]
+    assert len(boxes) >= 15
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
 
 
 def test_a_direction_naming_instruments_gets_them_or_a_warning(tmp_path: Path, capsys) -> None:
