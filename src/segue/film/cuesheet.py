@@ -232,13 +232,14 @@ class CueSheet:
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["cue", "start", "end", "duration", "scenes", "mood", "valence", "arousal", "tension", "intensity",
-                    "key", "tempo", "instruments", "hits", "transition", "locked"])
+                    "key", "tempo", "instruments", "hits", "transition", "locked", "music", "archetype"])
         for c in self.cues:
             w.writerow([c.id, self.tc(c.start), self.tc(c.end), f"{c.duration:.3f}", " ".join(c.scenes),
                         " ".join(c.mood), f"{c.valence:.2f}", f"{c.arousal:.2f}", f"{c.tension:.2f}",
                         f"{c.intensity:.2f}", c.key, f"{c.tempo:g}", " ".join(c.instruments),
                         "; ".join(f"{self.tc(h.time)} {h.label}" for h in c.hits),
-                        f"{c.transition} {c.fade_beats:g}", "yes" if c.locked else "no"])
+                        f"{c.transition} {c.fade_beats:g}", "yes" if c.locked else "no",
+                        "yes" if c.music else "no (dry)", c.archetype])
         path.write_text(buf.getvalue(), encoding="utf-8")
         return path
 
