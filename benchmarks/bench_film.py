@@ -8,7 +8,7 @@ Stage 1, script → cue sheet: parse, estimate timing, analyse affect, propose c
 (``time.process_time``) and peak Python memory (tracemalloc).
 
 Stage 2, cue sheet → score: the live engine renders the film offline, streaming the mix (and
-stems with ``--stems``) to WAV, then writes the MIDI and the reports. Rendering two hours of
+stems with ``--stems``, as FLAC) to disk, then writes the MIDI and the reports. Rendering two hours of
 audio takes minutes and gigabytes of disk, so by default only the first ``--render-minutes``
 minutes of the cue sheet are rendered and the full film is *extrapolated* from the measured rate
 (the engine's cost is linear in audio length: it composes bar by bar and synthesises block by
@@ -85,7 +85,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=120)
     ap.add_argument("--render-minutes", type=float, default=10.0)
-    ap.add_argument("--stems", action="store_true", help="also write one WAV per layer (15 × the disk)")
+    ap.add_argument("--stems", action="store_true", help="also write one FLAC per layer")
     ap.add_argument("--full", action="store_true", help="render the whole film (minutes; ~1 GB of WAV per hour)")
     ap.add_argument("--sample-rate", type=int, default=48000)
     ap.add_argument("--keep", type=Path, default=None, help="write outputs here instead of a temporary folder")

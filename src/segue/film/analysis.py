@@ -166,6 +166,9 @@ class SceneAffect:
     source: str = "lexicon"
     direction: str | None = None
     reasons: list[str] = field(default_factory=list)
+    archetype: str | None = None
+    """The learned reader's archetype (grief, violence, joy …), None when only the lexicon read the scene."""
+    archetype_probabilities: dict[str, float] = field(default_factory=dict)
 
     @property
     def intensity(self) -> float:
@@ -224,15 +227,51 @@ def blend_direction(sa: SceneAffect, text: str, weight: float = 0.7) -> SceneAff
     return sa
 
 
-def analyse_script(script: Script, backend: object | None = None) -> list[SceneAffect]:
-    """Affect of every scene: the lexicon by default, a language model when ``backend`` is one.
+LEARNED_WEIGHT = 0.7
+"""How much the learned reader counts against the lexicon in a scene's valence, arousal and tension."""
 
-    The language model (see :mod:`segue.film.llm`) scores whole scenes; the paragraph-level arc
-    inside each scene always comes from the lexicon (it is cheap and explainable). Any model
-    failure falls back to the lexicon for the scenes it could not score, with a warning.
+
+def apply_reader(affects: list[SceneAffect], scenes: list[Scene]) -> bool:
+    """Blend the learned reader (see :mod:`segue.film.reader`) into the lexicon's scene affects.
+
+    The model reads every line (the lexicon only the words on its list) and names an archetype; the
+    lexicon keeps the paragraph arc inside the scene and its word-level evidence. Returns False when
+    no model weights are installed (the lexicon then reads alone).
     """
+    from segue.film.reader import read_scenes
+
+    readings = read_scenes(scenes)
+    if not readings:
+        return False
+    w = LEARNED_WEIGHT
+    for sa, r in zip(affects, readings):
+        sa.valence = (1 - w) * sa.valence + w * r.valence
+        sa.arousal = (1 - w) * sa.arousal + w * r.arousal
+        sa.tension = (1 - w) * sa.tension + w * r.tension
+        sa.archetype = r.archetype
+        sa.archetype_probabilities = r.probabilities
+        sa.source = "learned"
+        top = sorted(r.probabilities.items(), key=lambda kv: -kv[1])[:2]
+        lines = "; ".join(f"line {ln}: '{txt}'" for ln, txt, _ in r.lines) or "its form and context"
+        sa.reasons.append(f"learned reader: {r.archetype} ({', '.join(f'{k} {p:.2f}' for k, p in top)}), "
+                          f"driven by {lines}")
+    return True
+
+
+def analyse_script(script: Script, backend: object | None = None, reader: str = "learned") -> list[SceneAffect]:
+    """Affect of every scene: the learned reader over the lexicon by default, a language model when ``backend`` is one.
+
+    ``reader="lexicon"`` keeps the explainable word list alone. The language model (see
+    :mod:`segue.film.llm`) scores whole scenes; the paragraph-level arc inside each scene always
+    comes from the lexicon (it is cheap and explainable). Any model failure falls back to the
+    learned reader / lexicon for the scenes it could not score, with a warning.
+    """
+    if reader not in ("learned", "lexicon"):
+        raise ValueError(f"reader must be 'learned' or 'lexicon', not {reader!r}")
     lex = default_lexicon()
     out = [analyse_scene(sc, lex) for sc in script.scenes]
+    if reader == "learned" and not apply_reader(out, script.scenes):
+        script.warnings.append("the learned reader's weights are not installed; the lexicon read the script alone")
     if backend is not None and hasattr(backend, "score_scenes"):
         scored = backend.score_scenes(script.scenes, script.warnings)
         for sa in out:

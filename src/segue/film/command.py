@@ -46,10 +46,23 @@ def propose_from_script(script: str | Path, *, timing: str | Path | None = None,
     pal = palette or load_palette()
     affects = analyse_script(s, backend)
     sheet = propose_cues(s, affects, pal, fps=rate, start_tc=offset, seed=seed, options=options,
-                         analysis=backend.name if backend is not None else "lexicon")
+                         analysis=analysis_used(affects, backend))
     if pal.source != "<film palette>":
         sheet.palette = pal.source
     return sheet
+
+
+def analysis_used(affects: list, backend: LLMBackend | None) -> str:
+    """What really read the scenes (for ``analysis:`` in cues.yaml): never 'llm' when the lexicon did the work."""
+    base = "learned reader" if any(a.source == "learned" for a in affects) else "lexicon"
+    if backend is None:
+        return base
+    by_llm = sum(1 for a in affects if a.source == backend.name)
+    if by_llm == len(affects):
+        return backend.name
+    if by_llm == 0:
+        return f"{base} ({backend.name} failed for every scene)"
+    return f"{backend.name} for {by_llm} of {len(affects)} scenes, {base} for the rest"
 
 
 def apply_direction(cue: Cue, palette: FilmPalette, backend: LLMBackend | None, warnings: list[str]) -> None:
@@ -67,6 +80,7 @@ def apply_direction(cue: Cue, palette: FilmPalette, backend: LLMBackend | None, 
     cue.density = d.density
     instruments, notes = choose_instruments(palette, d.valence, d.arousal, d.tension,
                                             max(d.intensity, d.intensity_end or 0.0), d)
+    warnings.extend(f"cue {cue.id}: {n}" for n in notes)  # an instrument asked for and not given is said aloud
     cue.instruments = instruments
     cue.key = choose_key(palette, d.valence, d.arousal, d.tension, d)
     cue.tempo = preferred_tempo(palette, d.arousal, d)
@@ -89,13 +103,15 @@ def palette_for(sheet: CueSheet, override: str | Path | None = None) -> FilmPale
 
 def render_sheet(sheet: CueSheet, out: str | Path, *, palette: FilmPalette, backend: LLMBackend | None = None,
                  soundfont: Path | None = None, stems: bool = True, audio: bool = True,
-                 progress: Callable[[int, int], None] | None = None) -> tuple[FilmRender, list[Path]]:
+                 progress: Callable[[int, int], None] | None = None,
+                 stem_format: str = "flac") -> tuple[FilmRender, list[Path]]:
     """Apply pending directions, render, and write cue sheet, reports and pictures next to the audio."""
     out = Path(out)
     for cue in sheet.cues:
         if cue.direction.strip() and cue.direction.strip() != cue.direction_applied.strip():
             apply_direction(cue, palette, backend, sheet.warnings)
-    r = render_film(sheet, out, palette=palette, soundfont=soundfont, stems=stems, audio=audio, progress=progress)
+    r = render_film(sheet, out, palette=palette, soundfont=soundfont, stems=stems, audio=audio, progress=progress,
+                    stem_format=stem_format)
     files = list(r.files)
     files += _write_docs(sheet, out, r, palette)
     return r, files
@@ -138,11 +154,35 @@ def cli_score(script: Path | None, out: Path, cue_sheet: Path | None = None, fps
               seed: int | None = None, llm: str | None = None, llm_model: str | None = None, render: bool = True,
               stems: bool = True, sample_rate: int | None = None, soundfont: Path | None = None,
               length: float | None = None, lines_per_page: float | None = None, dialogue_wpm: float | None = None,
-              progress: Callable[[int, int], None] | None = None) -> list[Path]:
+              progress: Callable[[int, int], None] | None = None, warn: Callable[[str], None] | None = None,
+              stem_format: str = "flac") -> list[Path]:
     """``segue score``: propose (from a script) or reload (a cue sheet), render, write everything into ``out``.
 
-    Raises :class:`FilmError` for anything the user can fix; returns the files written.
+    Raises :class:`FilmError` for anything the user can fix; returns the files written. Every warning
+    (a hit that missed, an LLM that fell back, an ambiguous timecode …) goes to ``warn`` — by default
+    the console's stderr — as well as into cues.yaml, report.json and report.html: a problem that
+    only a report shows is a problem nobody sees.
     """
+    files, warnings = _score(script, out, cue_sheet, fps, start=start, timing=timing, palette=palette, seed=seed, llm=llm,
+                   llm_model=llm_model, render=render, stems=stems, sample_rate=sample_rate, soundfont=soundfont,
+                   length=length, lines_per_page=lines_per_page, dialogue_wpm=dialogue_wpm, progress=progress,
+                   stem_format=stem_format)
+    for w in warnings:
+        (warn or _to_stderr)(w)
+    return files
+
+
+def _to_stderr(message: str) -> None:
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _score(script: Path | None, out: Path, cue_sheet: Path | None, fps: str | float | None, *, start: str | None,
+           timing: Path | None, palette: Path | None, seed: int | None, llm: str | None, llm_model: str | None,
+           render: bool, stems: bool, sample_rate: int | None, soundfont: Path | None, length: float | None,
+           lines_per_page: float | None, dialogue_wpm: float | None, progress: Callable[[int, int], None] | None,
+           stem_format: str) -> tuple[list[Path], list[str]]:
     if (script is None) == (cue_sheet is None):
         raise FilmError("give a script (segue score SCRIPT --out DIR) or a cue sheet (--cue-sheet cues.yaml), "
                         "not both and not neither")
@@ -177,10 +217,10 @@ def cli_score(script: Path | None, out: Path, cue_sheet: Path | None = None, fps
             if cue.direction.strip() and cue.direction.strip() != cue.direction_applied.strip():
                 apply_direction(cue, pal, backend, sheet.warnings)
         plan_film(sheet, pal)  # the same checks a render makes (instruments, tempi), without the audio
-        return _write_docs(sheet, out, None, pal)
+        return _write_docs(sheet, out, None, pal), list(sheet.warnings)
     _, files = render_sheet(sheet, out, palette=pal, backend=backend, soundfont=soundfont, stems=stems,
-                            progress=progress)
-    return files
+                            progress=progress, stem_format=stem_format)
+    return files, list(sheet.warnings)
 
 
 def load_sheet(path: str | Path) -> CueSheet:

@@ -41,6 +41,8 @@ class CueHit:
     planned_ms: float | None = None
     measured_ms: float | None = None
     beat: str | None = None
+    audio_ms: float | None = None
+    missed: bool = False
 
 
 @dataclass(slots=True)
@@ -69,6 +71,11 @@ class Cue:
     locked: bool = False
     why: list[str] = field(default_factory=list)
     rendered: dict[str, Any] | None = None
+    music: bool = True
+    """False: a span spotted *dry* — no music plays (quiet dialogue, a silence the scene needs). Set it to
+    true to score the span with the cue's settings; set a cue to false to take its music out."""
+    archetype: str = ""
+    """The drama the cue follows (grief, violence, joy …), as read from its scenes."""
 
     @property
     def duration(self) -> float:
@@ -121,6 +128,23 @@ class CueSheet:
     def tc(self, seconds: float) -> str:
         return format_timecode(seconds + self.start_tc, self.fps)
 
+    def playing(self) -> "CueSheet":
+        """The same sheet with only the cues that play music (``music: false`` spans are silence).
+
+        The cue objects are shared, so what a render records lands in this sheet's cues too.
+        """
+        import dataclasses
+
+        if all(c.music for c in self.cues):
+            return self
+        playing = [c for c in self.cues if c.music]
+        if not playing:
+            raise FilmError("every cue of the cue sheet is 'music: false'; set one to true to have something to render")
+        return dataclasses.replace(self, cues=playing)
+
+    def dry_spans(self) -> list["Cue"]:
+        return [c for c in self.cues if not c.music]
+
     # ------------------------------------------------------------------ checks
     def validate(self, source: str = "<cue sheet>") -> None:
         """Film-wide rules: unique ids, ordered cues that do not overlap, inside the film."""
@@ -169,6 +193,11 @@ class CueSheet:
                 "direction": c.direction, "direction_applied": c.direction_applied, "locked": bool(c.locked),
                 "why": list(c.why),
             }
+            if not c.music:
+                d = {"id": d["id"], "start": d["start"], "end": d["end"], "music": False, **{
+                    k: v for k, v in d.items() if k not in ("id", "start", "end")}}
+            if c.archetype:
+                d["archetype"] = c.archetype
             if c.rendered is not None:
                 d["rendered"] = c.rendered
             cues.append(d)
@@ -176,7 +205,8 @@ class CueSheet:
             "segue_cue_sheet": SHEET_VERSION, "title": self.title, "script": self.script,
             "fps": self.fps.name.replace(" DF", "df"), "start": format_timecode(self.start_tc, self.fps),
             "length": self.tc(self.length), "seed": self.seed, "palette": self.palette,
-            "sample_rate": self.sample_rate, "analysis": self.analysis, "cues": cues, "arc": self.arc,
+            "sample_rate": self.sample_rate, "analysis": self.analysis, "warnings": list(self.warnings),
+            "cues": cues, "arc": self.arc,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -202,13 +232,14 @@ class CueSheet:
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["cue", "start", "end", "duration", "scenes", "mood", "valence", "arousal", "tension", "intensity",
-                    "key", "tempo", "instruments", "hits", "transition", "locked"])
+                    "key", "tempo", "instruments", "hits", "transition", "locked", "music", "archetype"])
         for c in self.cues:
             w.writerow([c.id, self.tc(c.start), self.tc(c.end), f"{c.duration:.3f}", " ".join(c.scenes),
                         " ".join(c.mood), f"{c.valence:.2f}", f"{c.arousal:.2f}", f"{c.tension:.2f}",
                         f"{c.intensity:.2f}", c.key, f"{c.tempo:g}", " ".join(c.instruments),
                         "; ".join(f"{self.tc(h.time)} {h.label}" for h in c.hits),
-                        f"{c.transition} {c.fade_beats:g}", "yes" if c.locked else "no"])
+                        f"{c.transition} {c.fade_beats:g}", "yes" if c.locked else "no",
+                        "yes" if c.music else "no (dry)", c.archetype])
         path.write_text(buf.getvalue(), encoding="utf-8")
         return path
 
@@ -219,8 +250,12 @@ def _hit_data(h: CueHit, sheet: CueSheet) -> dict[str, Any]:
         d["source"] = h.source
     if h.measured_ms is not None:
         d["error_ms"] = round(h.measured_ms, 2)
+    if h.audio_ms is not None:
+        d["audio_error_ms"] = round(h.audio_ms, 2)
     if h.beat:
         d["lands_on"] = h.beat
+    if h.missed:
+        d["missed"] = True
     return d
 
 
@@ -309,9 +344,9 @@ class _Reader:
 
 CUE_FIELDS = {"id", "start", "end", "scenes", "mood", "valence", "arousal", "tension", "intensity", "intensity_end",
               "density", "key", "tempo", "instruments", "hits", "transition", "direction", "direction_applied",
-              "locked", "why", "rendered"}
+              "locked", "why", "rendered", "music", "archetype"}
 TOP_FIELDS = {"segue_cue_sheet", "title", "script", "fps", "start", "length", "seed", "palette", "sample_rate",
-              "analysis", "cues", "arc"}
+              "analysis", "warnings", "cues", "arc"}
 
 
 def _suggest(word: str, options: set[str]) -> str:
@@ -417,6 +452,9 @@ def _load_cue(r: _Reader, node: Any, i: int, rate: FrameRate, offset: float) -> 
     except ValueError as exc:
         raise r.fail(node, "key", f"cue {cue_id}: {exc}") from None
     rendered = node.get("rendered")
+    music = node.get("music", True)
+    if not isinstance(music, bool):
+        raise r.fail(node, "music", f"cue {cue_id}: 'music' is true (score this span) or false (keep it dry)")
     return Cue(
         id=cue_id, start=r.time(node, "start", rate, offset), end=r.time(node, "end", rate, offset),
         scenes=r.strings(node, "scenes"), mood=r.strings(node, "mood"),
@@ -429,4 +467,5 @@ def _load_cue(r: _Reader, node: Any, i: int, rate: FrameRate, offset: float) -> 
         direction=r.text(node, "direction", ""), direction_applied=r.text(node, "direction_applied", ""),
         locked=locked, why=r.strings(node, "why"),
         rendered=_json_safe(rendered) if isinstance(rendered, dict) else None,
+        music=music, archetype=r.text(node, "archetype", ""),
     )

@@ -9,15 +9,17 @@ a strong beat inside the bar (beat 3 in 4/4); when even that is impossible, the 
 a new section of the cue starts exactly at the hit (a new state in the engine, which starts on a
 downbeat by construction).
 
-Times are exact fractions; tempi are rounded to 0.001 bpm (the engine's resolution) and each
-span is measured from where the previous one *really* ended, so rounding never accumulates.
+Every span between two hits is solved, not only the first: a change of tempo makes the engine
+glide across one bar (an accelerando in half-beat steps), and the planner models that glide
+exactly, so a span's bar count and tempo (inside the palette's range) put its hit on the line.
+Tempi are rounded to 0.001 bpm (the engine's resolution) and each span is measured from where the
+previous one *really* ended, so rounding never accumulates.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from segue.music import PPQ, Meter
 
@@ -56,65 +58,109 @@ def _r(t: float) -> float:
     return round(t, 3)
 
 
-def _seconds(quarters: Fraction, bpm: float) -> Fraction:
-    return quarters * 60 / Fraction(bpm).limit_denominator(1_000_000)
+def ramp_steps(meter: Meter) -> list[int]:
+    """The engine's staircase for a tempo change: the bar glides in steps of half a beat (ticks each)."""
+    step = max(meter.ticks_per_beat // 2, 1)
+    count = max(1, -(-meter.ticks_per_bar // step))
+    return [min(step, meter.ticks_per_bar - i * step) for i in range(count)]
+
+
+def span_seconds(prev: float | None, tempo: float, ticks: int, meter: Meter) -> float:
+    """Seconds that ``ticks`` last from a bar line where the click moves from ``prev`` to ``tempo``.
+
+    Why a model of the engine: when a parameter changes the tempo, the engine does not jump at the
+    bar line but glides across the bar (:meth:`TempoMap.ramp`, an accelerando in half-beat steps).
+    Planning with a step change instead misses every hit after the first tempo change by the
+    difference (hundreds of milliseconds). ``prev`` is None (or equal) when there is no glide: a
+    section's first bar starts at its own tempo.
+    """
+    if ticks <= 0:
+        return 0.0
+    if prev is None or prev == tempo:
+        return ticks / PPQ * 60.0 / tempo
+    steps = ramp_steps(meter)
+    count = len(steps)
+    total, left = 0.0, ticks
+    for i, n in enumerate(steps):
+        take = min(n, left)
+        total += take / PPQ * 60.0 / (prev + (tempo - prev) * (i + 1) / count)
+        left -= take
+        if left <= 0:
+            return total
+    return total + left / PPQ * 60.0 / tempo
+
+
+def _solve_tempo(prev: float | None, ticks: int, seconds: float, lo: float, hi: float, meter: Meter) -> float | None:
+    """The tempo (to 0.001 bpm, inside lo..hi) at which ``ticks`` last ``seconds`` after a glide from ``prev``."""
+    if seconds <= 0 or span_seconds(prev, lo, ticks, meter) < seconds - 1e-9 or \
+            span_seconds(prev, hi, ticks, meter) > seconds + 1e-9:
+        return None
+    a, b = lo, hi  # the span shrinks as the tempo grows: bisect
+    for _ in range(60):
+        m = (a + b) / 2
+        if span_seconds(prev, m, ticks, meter) > seconds:
+            a = m
+        else:
+            b = m
+    t = _r((a + b) / 2)
+    return t if lo <= t <= hi else None
 
 
 def plan_sections(start: float, end: float, hits: list[tuple[float, str, str]], preferred: float,
                   tempo_range: tuple[float, float], meter: Meter) -> tuple[list[Section], list[PlannedHit]]:
-    """Sections and per-bar tempi for a cue from ``start`` to ``end`` that land ``hits`` (time, label, source)."""
+    """Sections and per-bar tempi for a cue from ``start`` to ``end`` that land ``hits`` (time, label, source).
+
+    Every span between hits is solved in turn, from where the previous span *really* ended (the
+    engine's glide included), so each hit — not only the first — lands on its bar line or strong beat.
+    """
     lo, hi = tempo_range
     pref = min(max(preferred, lo), hi)
-    qpb = Fraction(meter.ticks_per_bar, PPQ)  # quarter notes per bar
-    qpbeat = Fraction(meter.ticks_per_beat, PPQ)
+    tpb, tpbeat = meter.ticks_per_bar, meter.ticks_per_beat
     strong = [b for b in meter.strong_beats if b > 0]
     sections = [Section(start, end, [], _r(pref))]
     planned: list[PlannedHit] = []
-    anchor = Fraction(start).limit_denominator(10**9)
+    anchor = float(start)
     anchor_bar = 0
-    prev = pref
+    prev: float | None = None  # the click at the anchor (None: a section's first bar, no glide)
+    last = pref
     for h, label, source in sorted(hits):
         sec = sections[-1]
-        hf = Fraction(h).limit_denominator(10**9)
         if abs(h - sec.start) <= SAME_TIME:
             planned.append(PlannedHit(h, label, source, len(sections) - 1, 0, 0, 0.0))
             continue
-        d = hf - anchor
+        d = h - anchor
         best: tuple[float, float, int, int] | None = None  # (score, tempo, bars, beat)
         if d > 0:
             options: list[tuple[int, int, float]] = []
-            n_lo = max(1, math.floor(float(d) * lo / 60 / float(qpb)))
-            n_hi = math.ceil(float(d) * hi / 60 / float(qpb))
-            for n in range(n_lo, n_hi + 1):
-                options.append((n, 0, 0.0))
-            for n in range(0, n_hi + 1):
-                for s in strong:
-                    options.append((n, s, 0.12))  # a strong beat inside a bar: a little worse than a downbeat
+            n_lo = max(1, math.floor(d * lo / 60 / (tpb / PPQ)) - 1)
+            n_hi = math.ceil(d * hi / 60 / (tpb / PPQ)) + 1
+            options += [(n, 0, 0.0) for n in range(n_lo, n_hi + 1)]
+            options += [(n, s, 0.12) for n in range(0, n_hi + 1) for s in strong]  # a strong beat: a little worse
             for n, s, penalty in options:
-                quarters = n * qpb + s * qpbeat
-                if quarters <= 0:
+                ticks = n * tpb + s * tpbeat
+                if ticks <= 0:
                     continue
-                t = _r(float(quarters * 60 / d))
-                if not lo <= t <= hi:
+                t = _solve_tempo(prev, ticks, d, lo, hi, meter)
+                if t is None:
                     continue
-                score = abs(math.log(t / pref)) + 0.5 * abs(math.log(t / prev)) + penalty
+                score = abs(math.log(t / pref)) + 0.5 * abs(math.log(t / last)) + penalty
                 if best is None or score < best[0]:
                     best = (score, t, n, s)
         if best is None:
             # too close to the last hit for any bar or beat at the palette's tempi: a new section at the hit
             sec.end = h
-            sections.append(Section(h, end, [], _r(prev)))
-            anchor, anchor_bar = hf, 0
+            sections.append(Section(h, end, [], _r(last)))
+            anchor, anchor_bar, prev = float(h), 0, None
             planned.append(PlannedHit(h, label, source, len(sections) - 1, 0, 0, 0.0))
             continue
         _, t, n, s = best
-        real = anchor + _seconds(n * qpb + s * qpbeat, t)
-        planned.append(PlannedHit(h, label, source, len(sections) - 1, anchor_bar + n, s,
-                                  float(real - hf) * 1000.0))
-        sec.bar_tempos.extend([t] * (n + (1 if s else 0)))
-        anchor_bar += n + (1 if s else 0)
-        anchor = real + (_seconds((meter.beats_per_bar - s) * qpbeat, t) if s else 0)
-        prev = t
+        real = anchor + span_seconds(prev, t, n * tpb + s * tpbeat, meter)
+        planned.append(PlannedHit(h, label, source, len(sections) - 1, anchor_bar + n, s, (real - h) * 1000.0))
+        bars = n + (1 if s else 0)
+        sec.bar_tempos.extend([t] * bars)
+        anchor += span_seconds(prev, t, bars * tpb, meter)
+        anchor_bar += bars
+        prev = last = t
         sec.tail_tempo = t
     for k, sec in enumerate(sections):
         if not sec.bar_tempos:
@@ -123,13 +169,15 @@ def plan_sections(start: float, end: float, hits: list[tuple[float, str, str]], 
 
 
 def bar_starts(section: Section, meter: Meter, until: float) -> list[float]:
-    """Predicted start times of the section's bars up to ``until`` (for scheduling controls)."""
-    qpb = Fraction(meter.ticks_per_bar, PPQ)
-    t = Fraction(section.start).limit_denominator(10**9)
+    """Predicted start times of the section's bars up to ``until`` (for scheduling controls), glides included."""
+    t = float(section.start)
     out = []
     k = 0
-    while float(t) < until and k < 100_000:
-        out.append(float(t))
-        t += _seconds(qpb, section.tempo_of_bar(k))
+    prev: float | None = None
+    while t < until and k < 100_000:
+        out.append(t)
+        tempo = section.tempo_of_bar(k)
+        t += span_seconds(prev, tempo, meter.ticks_per_bar, meter)
+        prev = tempo
         k += 1
     return out

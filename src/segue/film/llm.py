@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -63,14 +61,64 @@ class LLMFailure(Exception):
 
 
 def _urllib_transport(url: str, body: bytes, headers: dict[str, str], timeout: float) -> bytes:
-    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    """POST ``body`` and read the reply, all within ``timeout`` seconds in total.
+
+    Why not ``urlopen(timeout=...)``: that bounds each socket operation, so a server that trickles a
+    byte a second holds a request for as long as it likes. Here a watchdog closes the connection at
+    the deadline, whatever it is doing (connecting, waiting for headers, reading the body).
+    """
+    import http.client
+    import socket
+    import threading
+    import time
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = conn_cls(parts.hostname or "", parts.port, timeout=timeout)
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(timeout, cut)
+    watchdog.daemon = True
+    deadline = time.monotonic() + timeout
+    watchdog.start()
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - scheme checked in __post_init__
-            return resp.read(4_000_000)
-    except urllib.error.HTTPError as exc:
-        raise LLMFailure(f"HTTP {exc.code} from {url}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.request("POST", path, body=body, headers=headers)
+        resp = conn.getresponse()
+        if resp.status >= 400:
+            raise LLMFailure(f"HTTP {resp.status} from {url}")
+        chunks: list[bytes] = []
+        size = 0
+        while size < 4_000_000:
+            if time.monotonic() > deadline:
+                raise TimeoutError
+            chunk = resp.read1(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if expired.is_set():
+            raise TimeoutError
+        return b"".join(chunks)
+    except LLMFailure:
+        raise
+    except (http.client.HTTPException, TimeoutError, OSError, ValueError) as exc:
+        if expired.is_set() or isinstance(exc, TimeoutError):
+            raise LLMFailure(f"no complete answer from {url} within {timeout:g} s") from None
         raise LLMFailure(f"cannot reach {url} ({getattr(exc, 'reason', exc)})") from None
+    finally:
+        watchdog.cancel()
+        conn.close()
 
 
 def _num(x: Any, lo: float, hi: float, what: str) -> float:
@@ -92,6 +140,9 @@ class LLMBackend:
     batch: int = 10
     max_chars: int = 3000
     transport: Transport | None = None
+    max_failures: int = 3
+    """Requests that fail in a row before the backend stops asking (the lexicon answers the rest)."""
+    failures: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
@@ -118,7 +169,24 @@ class LLMBackend:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        raw = (self.transport or _urllib_transport)(self.endpoint, body, headers, self.timeout)
+        if self.gave_up:
+            raise LLMFailure(f"not asked: {self.failures} requests failed in a row, so Segue stopped asking")
+        try:
+            raw = (self.transport or _urllib_transport)(self.endpoint, body, headers, self.timeout)
+            data = self._decode(raw)
+        except Exception:
+            self.failures += 1
+            raise
+        self.failures = 0
+        return data
+
+    @property
+    def gave_up(self) -> bool:
+        """True after ``max_failures`` failures in a row: a dead or overloaded server is not asked again."""
+        return self.failures >= self.max_failures
+
+    @staticmethod
+    def _decode(raw: bytes) -> Any:
         try:
             reply = json.loads(raw)
             content = reply["choices"][0]["message"]["content"]

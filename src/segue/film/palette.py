@@ -122,6 +122,8 @@ def program_character(program: int) -> tuple[float, float, float]:
     return family[max(0, min(127, program)) // 8]
 
 
+PERCUSSIVE_PROGRAMS = frozenset({47} | set(range(112, 120)))
+"""Timpani and the percussive GM programs: asked for by name, they go to the palette's percussion layer."""
 LOUD_PROGRAMS = frozenset(range(56, 64)) | {47, 55, 116, 117, 118}
 """Instruments that only belong in loud, high-arousal music (brass, timpani, taiko, orchestra hits)."""
 
@@ -145,6 +147,26 @@ ARCHETYPES: dict[str, tuple[tuple[float, float, float], dict[str, list[int]]]] =
                                  "ostinato": [46], "counter": [42, 69], "drone": [89]}),
     "neutral": ((0.0, 0.4, 0.3), {"melody": [0, 73], "harmony": [48], "bass": [43, 32],
                                   "ostinato": [46, 45], "counter": [71, 42], "drone": [89]}),
+    # named by the learned reader (segue.film.reader); never the nearest to a bare affect (see archetype())
+    "romance": ((0.6, 0.3, 0.1), {"melody": [40, 73, 0], "harmony": [48, 49], "bass": [43, 32],
+                                  "ostinato": [46, 0], "counter": [42, 71], "drone": [89]}),
+    "comedy": ((0.6, 0.6, 0.05), {"melody": [71, 70, 68, 72], "harmony": [45, 48], "bass": [43, 32],
+                                  "ostinato": [45, 12, 13, 8], "counter": [71, 42], "drone": [89]}),
+    "wonder": ((0.55, 0.4, 0.15), {"melody": [73, 60, 52], "harmony": [52, 48], "bass": [43],
+                                   "ostinato": [46, 8, 10], "counter": [42], "drone": [89, 88]}),
+}
+READER_ONLY = frozenset({"romance", "comedy", "wonder"})
+"""Archetypes only the learned reader names: an affect alone cannot tell romance from calm warmth."""
+FAMILY_OF_ARCHETYPE: dict[str, dict[str, object]] = {
+    # what a film composer reaches for first: the roles that must play and the layers that must not
+    "violence": {"must": ["percussion", "brass"], "avoid": []},
+    "triumph": {"must": ["percussion", "brass"], "avoid": []},
+    "grief": {"must": [], "avoid": ["percussion", "brass"]},
+    "calm": {"must": [], "avoid": ["percussion", "brass"]},
+    "romance": {"must": [], "avoid": ["percussion", "brass"]},
+    "wonder": {"must": [], "avoid": ["percussion"]},
+    "suspense": {"must": [], "avoid": ["brass"]},
+    "comedy": {"must": [], "avoid": ["brass"]},
 }
 
 
@@ -152,7 +174,7 @@ def archetype(valence: float, arousal: float, tension: float) -> str:
     """The nearest archetype to an affect (tension counts a little less than valence and arousal)."""
     def dist(p: tuple[float, float, float]) -> float:
         return (valence - p[0]) ** 2 + (arousal - p[1]) ** 2 + 0.6 * (tension - p[2]) ** 2
-    return min(ARCHETYPES, key=lambda k: dist(ARCHETYPES[k][0]))
+    return min((k for k in ARCHETYPES if k not in READER_ONLY), key=lambda k: dist(ARCHETYPES[k][0]))
 
 
 def roles_for(valence: float, arousal: float, tension: float, intensity: float) -> list[str]:
@@ -191,8 +213,13 @@ def _pick(layers: list[Any], role: str, prefs: list[int], affect: tuple[float, f
 
 
 def choose_instruments(pal: FilmPalette, valence: float, arousal: float, tension: float, intensity: float,
-                       direction: Any | None = None) -> tuple[list[str], list[str]]:
-    """Layer names for a cue and notes on any instrument the palette could not give."""
+                       direction: Any | None = None, kind: str | None = None) -> tuple[list[str], list[str]]:
+    """Layer names for a cue and notes on any instrument the palette could not give.
+
+    ``kind`` is the cue's archetype when the learned reader named one (else the nearest to the
+    affect): it picks the preferred instruments per role, and a film composer's habits on top —
+    violence and triumph get brass and percussion, grief, calm and romance neither.
+    """
     notes: list[str] = []
     layers = pal.layers
     if direction is not None and direction.instruments:
@@ -200,6 +227,17 @@ def choose_instruments(pal: FilmPalette, valence: float, arousal: float, tension
         for word, prog in direction.instruments:
             exact = [x.name for x in layers if int(x.program) == prog and not x.is_percussion]
             family = [x.name for x in layers if int(x.program) // 8 == prog // 8 and not x.is_percussion]
+            if prog in PERCUSSIVE_PROGRAMS and not exact:
+                # timpani sit among the strings in General MIDI's numbering, but a composer asking for
+                # them wants the percussion section, never a cello
+                if pal.percussion:
+                    if pal.percussion not in chosen:
+                        chosen.append(pal.percussion)
+                    notes.append(f"'{word}' is not a layer of the palette; the percussion layer "
+                                 f"({pal.percussion}) plays it")
+                else:
+                    notes.append(f"'{word}' is not in the palette and it has no percussion; left out")
+                continue
             if exact:
                 pick = exact[0]
             elif family:
@@ -214,15 +252,28 @@ def choose_instruments(pal: FilmPalette, valence: float, arousal: float, tension
             chosen.append(pal.percussion)
         if chosen and any(not pal.layer(n).is_percussion for n in chosen):
             return chosen, notes
-    kind = archetype(valence, arousal, tension)
+    kind = kind if kind in ARCHETYPES else archetype(valence, arousal, tension)
     prefs = ARCHETYPES[kind][1]
+    habits = FAMILY_OF_ARCHETYPE.get(kind, {"must": [], "avoid": []})
     used: set[str] = set()
     out: list[str] = []
-    for role in roles_for(valence, arousal, tension, intensity):
-        name = _pick(layers, role, prefs.get(role, []), (valence, arousal, tension), used)
+    roles = roles_for(valence, arousal, tension, intensity)
+    if "percussion" in habits["must"] and "percussion" not in roles:
+        roles.append("percussion")
+    if "percussion" in habits["avoid"]:
+        roles = [r for r in roles if r != "percussion"]
+    for role in roles:
+        loud = max(arousal, 0.6) if kind in ("violence", "triumph") else arousal  # horns may play
+        name = _pick(layers, role, prefs.get(role, []), (valence, loud, tension), used)
         if name is not None:
             out.append(name)
             used.add(name)
+    if "brass" in habits["must"]:  # the brass section (GM 56–63) joins loud cues that have none yet
+        brass = [x.name for x in layers if 56 <= int(x.program) <= 63 and not x.is_percussion]
+        if brass and not any(n in brass for n in out):
+            out.append(brass[0])
+    if "brass" in habits["avoid"]:
+        out = [n for n in out if not 56 <= int(pal.layer(n).program) <= 63] or out
     if arousal > 0.75 and intensity > 0.7:  # a second harmony voice for the loudest scenes
         extra = _pick(layers, "harmony", prefs.get("harmony", [])[1:] + [48], (valence, arousal, tension), used)
         if extra:
@@ -238,9 +289,20 @@ def choose_instruments(pal: FilmPalette, valence: float, arousal: float, tension
 
 
 # ---------------------------------------------------------------------------------------- key and tempo
+RELATED = {0: 0.1, 3: 0.2, 9: 0.2, 5: 0.2, 7: 0.2}
+"""Tonic distance (semitones up from the previous cue's tonic) → how natural the move is: parallel mode,
+relative major/minor, subdominant, dominant. A film's keys move by these, as a composer's would."""
+
+
 def choose_key(pal: FilmPalette, valence: float, arousal: float, tension: float,
-               direction: Any | None = None) -> str:
-    """The palette key whose mode brightness matches valence; tension leans to harmonic minor / phrygian."""
+               direction: Any | None = None, previous: str | None = None, same_kind: bool = False) -> str:
+    """The palette key whose mode brightness matches valence; tension leans to harmonic minor / phrygian.
+
+    With ``previous`` (the cue before's key) the key moves with the drama: a cue of the same
+    archetype stays in the key, a change of archetype moves to a related key (relative, parallel,
+    dominant, subdominant) rather than restarting from the home key — one key for a whole film is
+    what a lexicon-only reading of mood gave, and what no score sounds like.
+    """
     keys = pal.keys
     if direction is not None and direction.key:
         try:
@@ -257,8 +319,21 @@ def choose_key(pal: FilmPalette, valence: float, arousal: float, tension: float,
     # film valences rarely reach the ends of the scale: -0.8 already asks for the darkest mode, +0.6 the brightest
     target = lo + max(0.0, min(1.0, (valence + 0.8) / 1.4)) * (hi - lo)
 
+    prev = None
+    if previous:
+        try:
+            prev = Key.parse(previous)
+        except ValueError:
+            prev = None
+
     def cost(k: Key) -> float:
-        c = abs(k.brightness - target) + (0.0 if k.tonic == home.tonic else 0.25)
+        c = abs(k.brightness - target) + (0.0 if k.tonic == home.tonic else 0.25 if prev is None else 0.1)
+        if prev is not None:
+            same = k.tonic == prev.tonic and k.pitch_classes == prev.pitch_classes
+            if same_kind:
+                c -= 0.3 if same else 0.0
+            else:
+                c += 0.15 if same else -RELATED.get((k.tonic - prev.tonic) % 12, 0.0)
         if valence < 0 and tension > 0.5 and k.mode == "harmonic_minor":
             c -= 0.4 * tension
         if valence < -0.3 and k.mode == "phrygian":

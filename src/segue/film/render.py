@@ -21,12 +21,15 @@ import numpy as np
 from segue.film.cuesheet import CueSheet
 from segue.film.errors import FilmError
 from segue.film.midi import FilmNotes, build_film_midi, read_grid
+from segue.film.onsets import HitWindows
 from segue.film.palette import TACET_LAYER, FilmPalette
 from segue.film.score import TACET, FilmPlan, lock_context, plan_film
 
 MAX_RENDER_SECONDS = 4 * 3600.0
 """Longest film rendered in one go (a feature is cut into reels long before this)."""
 BLOCK = 4096
+HIT_TOLERANCE_MS = 10.0
+"""A hit lands when its beat is within this many ms of it, in the MIDI and in the audio."""
 Progress = Callable[[int, int], None]
 
 
@@ -70,6 +73,14 @@ class HitResult:
     planned_ms: float
     measured_ms: float
     lands_on: str
+    audio_ms: float | None = None
+    """Onset of the hit's accent in the rendered audio, ms from the hit (None: not rendered or not heard)."""
+
+    @property
+    def missed(self) -> bool:
+        """Off by more than ±10 ms in the MIDI or in the audio (or no accent heard in the audio)."""
+        return abs(self.measured_ms) > HIT_TOLERANCE_MS or (self.audio_ms is not None and
+                                                             abs(self.audio_ms) > HIT_TOLERANCE_MS)
 
 
 @dataclass(slots=True)
@@ -129,8 +140,9 @@ def check_locks(sheet: CueSheet, palette: FilmPalette, plan: FilmPlan) -> None:
                             "or set locked: false to let it be rewritten")
 
 
-def _drive(plan: FilmPlan, sheet: CueSheet, out_dir: Path, *, soundfont: Path | None, stems: bool,
-           audio: bool, progress: Progress | None) -> tuple[object, list, int, Path | None, list[Path]]:
+def _drive(plan: FilmPlan, sheet: CueSheet, out_dir: Path, *, soundfont: Path | None, stems: bool, stem_format: str,
+           audio: bool, progress: Progress | None, windows: HitWindows | None = None
+           ) -> tuple[object, list, int, Path | None, list[Path]]:
     """Play the timeline through the engine, streaming the mix and stems to WAV files."""
     from segue.audio import FileSink
     from segue.engine.conductor import Conductor
@@ -156,15 +168,21 @@ def _drive(plan: FilmPlan, sheet: CueSheet, out_dir: Path, *, soundfont: Path | 
     used = sorted({name for c in sheet.cues for name in c.instruments})
     sinks: dict[str, object] = {}
     mix_sink = _Buffered(FileSink(mix_path, sr)) if audio else None
+    accents = [str(x["name"]) for x in plan.spec_data.get("stingers", [])]
     try:
         if audio and stems:
             for name in used:
-                sinks[name] = _Buffered(FileSink(out_dir / "stems" / f"score.{name}.wav", sr))
+                sinks[name] = _Buffered(FileSink(out_dir / "stems" / f"score.{name}.{stem_format}", sr))
         written = 0
         while engine.position < total + latency:
             n = min(BLOCK, total + latency - engine.position)
             pos = engine.position
-            mix, st = engine.pull(n, want_stems=bool(sinks))
+            mix, st = engine.pull(n, want_stems=bool(sinks) or windows is not None)
+            if windows is not None:
+                for name in accents:
+                    if name in st:  # stems are not delayed by the bus; an accent first played inside this
+                        # block has audio only from then on: its piece ends with the block
+                        windows.add(pos + n - st[name].shape[0], st[name])
             if mix_sink is not None:
                 a = max(0, latency - pos)
                 b = min(n, total + latency - pos)
@@ -189,7 +207,7 @@ def _drive(plan: FilmPlan, sheet: CueSheet, out_dir: Path, *, soundfont: Path | 
             s.close()
     if mix_path is not None:
         files.append(mix_path)
-    files += [out_dir / "stems" / f"score.{name}.wav" for name in sinks]
+    files += [out_dir / "stems" / f"score.{name}.{stem_format}" for name in sinks]
     perf = cond.performance()
     perf.end = cond.tempo_map.tick_at_sample(total)
     while cond.tempo_map.sample(perf.end) < total:
@@ -209,7 +227,8 @@ def _notes_digest(notes: FilmNotes, layers: list[str], start_tick: int, end_tick
 
 
 def render_film(sheet: CueSheet, out_dir: str | Path, *, palette: FilmPalette, soundfont: Path | None = None,
-                stems: bool = True, audio: bool = True, progress: Progress | None = None) -> FilmRender:
+                stems: bool = True, audio: bool = True, progress: Progress | None = None,
+                stem_format: str = "flac") -> FilmRender:
     """Render ``sheet`` into ``out_dir`` (mix, stems, MIDI); measure hits, length and locks."""
     from segue import __version__
 
@@ -217,14 +236,20 @@ def render_film(sheet: CueSheet, out_dir: str | Path, *, palette: FilmPalette, s
         raise FilmError(f"the film is {sheet.length / 3600:.1f} hours long; Segue renders at most "
                         f"{MAX_RENDER_SECONDS / 3600:.0f} hours at a time — render it reel by reel (a cue sheet per reel)")
     out_dir = Path(out_dir)
+    sheet.validate()
+    sheet = sheet.playing()  # music: false spans are silence, as the gaps between cues are
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FilmError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
     plan = plan_film(sheet, palette)
     check_locks(sheet, palette, plan)
+    if stem_format not in ("flac", "wav"):
+        raise FilmError(f"stems are written as flac or wav, not {stem_format!r}")
+    windows = HitWindows([h.time for c in sheet.cues for h in c.hits], sheet.sample_rate) if audio else None
     perf, events, rejected, mix_path, files = _drive(plan, sheet, out_dir, soundfont=soundfont, stems=stems,
-                                                     audio=audio, progress=progress)
+                                                     stem_format=stem_format, audio=audio, progress=progress,
+                                                     windows=windows)
     sr = sheet.sample_rate
     tm = perf.tempo_map
     entered = {e.data["name"]: e.data["tick"] for e in events if e.kind == "state_entered"}
@@ -275,8 +300,11 @@ def render_film(sheet: CueSheet, out_dir: str | Path, *, palette: FilmPalette, s
         cmid.save(str(path))
         files.append(path)
     grid, midi_seconds = read_grid(film_mid)
-    hits = _measure_hits(sheet, plan, grid)
-    warnings = list(plan.notes)
+    hits = _measure_hits(sheet, plan, grid, windows)
+    for w in list(plan.notes) + _missed_hits(sheet, hits):
+        if w not in sheet.warnings:
+            sheet.warnings.append(w)
+    warnings = list(sheet.warnings)
     audio_seconds = None
     if mix_path is not None:
         import soundfile as sf
@@ -310,7 +338,19 @@ def _stinger_notes(events: list, plan: FilmPlan, palette: FilmPalette
     return out, programs
 
 
-def _measure_hits(sheet: CueSheet, plan: FilmPlan, grid: list) -> list:
+def _missed_hits(sheet: CueSheet, hits: list[HitResult]) -> list[str]:
+    """A warning for every hit that did not land: it must reach the console and every report."""
+    out = []
+    for h in hits:
+        if h.missed:
+            audio = "" if h.audio_ms is None else f", {h.audio_ms:+.1f} ms in the audio"
+            out.append(f"hit '{h.label}' at {sheet.tc(h.time)} (cue {h.cue}) missed its beat: "
+                       f"{h.measured_ms:+.1f} ms in the MIDI{audio} (limit ±{HIT_TOLERANCE_MS:g} ms); move the hit, "
+                       "widen the palette's tempo range or split the cue")
+    return out
+
+
+def _measure_hits(sheet: CueSheet, plan: FilmPlan, grid: list, windows: HitWindows | None = None) -> list:
     """Each hit's distance to the nearest downbeat or strong beat of the written MIDI, in ms."""
     import bisect
 
@@ -328,7 +368,8 @@ def _measure_hits(sheet: CueSheet, plan: FilmPlan, grid: list) -> list:
             g = accents[best]
             p = planned.get(round(h.time, 4))
             out.append(HitResult(cue.id, h.time, h.label, p.error_ms if p else 0.0, (g.seconds - h.time) * 1000.0,
-                                 f"bar {g.bar + 1} beat {g.beat + 1}" + (" (downbeat)" if g.downbeat else "")))
+                                 f"bar {g.bar + 1} beat {g.beat + 1}" + (" (downbeat)" if g.downbeat else ""),
+                                 windows.onset_ms(h.time) if windows is not None else None))
     return out
 
 
@@ -350,6 +391,8 @@ def _record(sheet: CueSheet, plan: FilmPlan, results: dict[str, CueResult], hits
             h.measured_ms = res.measured_ms
             h.planned_ms = res.planned_ms
             h.beat = res.lands_on
+            h.audio_ms = res.audio_ms
+            h.missed = res.missed
 
 
 def _runs(tempos: list[float]) -> list[str]:
@@ -373,7 +416,11 @@ def film_report_data(r: FilmRender) -> dict:
         and abs(r.midi_seconds - r.length_seconds) <= frame,
         "max_hit_error_ms": r.max_hit_error_ms,
         "hits": [{"cue": h.cue, "at": r.sheet.tc(h.time), "label": h.label, "planned_ms": round(h.planned_ms, 3),
-                  "measured_ms": round(h.measured_ms, 3), "lands_on": h.lands_on} for h in r.hits],
+                  "measured_ms": round(h.measured_ms, 3), "lands_on": h.lands_on,
+                  "audio_ms": None if h.audio_ms is None else round(h.audio_ms, 3), "landed": not h.missed}
+                 for h in r.hits],
+        "max_audio_hit_error_ms": max((abs(h.audio_ms) for h in r.hits if h.audio_ms is not None), default=None),
+        "hits_missed": sum(h.missed for h in r.hits),
         "cues": {k: {"ordinal": v.ordinal, "sections": v.sections, "notes": v.notes, "notes_sha256": v.notes_sha256}
                  for k, v in r.cues.items()},
         "rejected_controls": r.rejected, "warnings": r.warnings,

@@ -28,7 +28,9 @@ from typing import Any
 
 from segue.film.errors import FilmError
 from segue.film.script import Element, Hit, Scene, Script
-from segue.film.timecode import FrameRate, format_timecode, frame_rate, parse_timecode
+from segue.film.timecode import (
+    FrameRate, format_timecode, frame_rate, is_three_field, parse_timecode, three_field_warning,
+)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "scene": ("scene", "id", "number", "#", "no", "scene number"),
@@ -112,6 +114,11 @@ def rows_to_script(rows: list[dict[str, Any]], source: str, rate: FrameRate, off
             sc.end = scenes[k + 1].start
     order = sorted(range(len(scenes)), key=lambda k: scenes[k].start)
     warnings: list[str] = []
+    three = next((str(v).strip() for row in rows for key in ("start", "end", "duration", "hits")
+                  for v in (_HIT_SPLIT.split(str(row.get(key) or "")) if key == "hits" else [row.get(key)])
+                  if is_three_field(str(v).strip().split(" ")[0])), None)
+    if three is not None:
+        warnings.append(three_field_warning(source, three.split(" ")[0]))
     if order != list(range(len(scenes))):
         warnings.append(f"{source}: rows were not in time order; sorted by start")
     scenes = [scenes[k] for k in order]

@@ -88,15 +88,18 @@ def hit_stingers(cue: Cue, palette: FilmPalette) -> list[str]:
 
 
 def plan_film(sheet: CueSheet, palette: FilmPalette) -> FilmPlan:
-    """Turn a (validated) cue sheet into a score spec and a timeline of controls."""
+    """Turn a (validated) cue sheet into a score spec and a timeline of controls (``music: false`` cues: silence)."""
     sheet.validate()
+    dry_hits = [f"hit '{h.label}' at {sheet.tc(h.time)} is in {c.id}, spotted dry (music: false): it gets no accent"
+                for c in sheet.dry_spans() for h in c.hits]
+    sheet = sheet.playing()
     lo, hi = palette.tempo_range
     meter = palette.meter
     layer_names = {x.name for x in palette.layers}
     chain: list[ChainState] = [ChainState(TACET, 0.0, 0.0, 0)]
     hits: dict[str, list[PlannedHit]] = {}
     cue_starts: dict[str, float] = {}
-    notes: list[str] = []
+    notes: list[str] = list(dry_hits)
     bridge_in: dict[str, bool] = {}
     for k, cue in enumerate(sheet.cues):
         for name in cue.instruments:

@@ -77,7 +77,20 @@ def frame_rate(value: str | float | int | FrameRate | None) -> FrameRate:
     raise FilmError(f"unsupported frame rate {value!r}; use one of {', '.join(SUPPORTED_RATES)}")
 
 
-_TC = re.compile(r"^(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2})([:;])(\d{1,3})$")
+_TC = re.compile(r"^(\d{1,3}):(\d{1,2}):(\d{1,2})([:;])(\d{1,3})$|^()(\d{1,2}):(\d{1,2})(;)(\d{1,3})$")
+"""Frames: ``HH:MM:SS:FF`` — four fields — or ``HH:MM:SS;FF`` / ``MM:SS;FF`` (drop-frame)."""
+_THREE = re.compile(r"^\d{1,3}:\d{1,2}:\d{1,2}$")
+"""Three fields without a fraction: read as ``HH:MM:SS`` (a clock), never as ``MM:SS:FF``."""
+
+
+def is_three_field(text: object) -> bool:
+    """``00:03:00``: a clock time by Segue's rule, but an editor may have meant minutes, seconds, frames."""
+    return isinstance(text, str) and bool(_THREE.match(text.strip()))
+
+
+def three_field_warning(source: str, example: str) -> str:
+    return (f"{source}: timecodes with three fields (like {example!r}) are read as HH:MM:SS (hours, minutes, "
+            "seconds); write HH:MM:SS:FF for frames or HH:MM:SS.mmm for milliseconds to be explicit")
 _CLOCK = re.compile(r"^(\d{1,3}:){0,2}\d{1,2}(?:[.,]\d+)?$|^\d+(?:[.,]\d+)?$")
 _UNITS = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m(?!s))?\s*(?:(\d+(?:\.\d+)?)s)?$")
 
@@ -90,9 +103,12 @@ def _drop_frame_number(h: int, m: int, s: int, f: int) -> int:
 def parse_timecode(text: str | float | int, rate: FrameRate | None = None, *, what: str = "timecode") -> float:
     """Seconds from a timecode or clock time.
 
-    Accepts ``HH:MM:SS:FF`` (frames; ``;`` before the frames means drop-frame), ``HH:MM:SS.mmm``
-    or ``HH:MM:SS,mmm`` (SRT), ``MM:SS.mmm``, plain seconds (``83.4``) and ``1m23.4s``. Frame
-    labels need ``rate`` (24 fps if None). Raises :class:`FilmError` naming ``what``.
+    The rules, by the number of fields: four (``HH:MM:SS:FF``) are frames (``;`` before the frames
+    means drop-frame, also ``MM:SS;FF``); three (``HH:MM:SS``, ``HH:MM:SS.mmm``, ``HH:MM:SS,mmm``) are
+    a clock — hours, minutes, seconds — never minutes, seconds, frames (readers warn, see
+    :func:`is_three_field`); two (``MM:SS``, ``MM:SS.mmm``) are minutes and seconds; one is seconds
+    (``83.4``); and ``1m23.4s``. Frame labels need ``rate`` (24 fps if None). Raises
+    :class:`FilmError` naming ``what``.
     """
     rate = rate or frame_rate(None)
     if isinstance(text, bool):
@@ -106,7 +122,8 @@ def parse_timecode(text: str | float | int, rate: FrameRate | None = None, *, wh
         raise FilmError(f"{what}: empty time")
     m = _TC.match(t)
     if m:
-        h, mi, s, sep, f = int(m.group(1) or 0), int(m.group(2)), int(m.group(3)), m.group(4), int(m.group(5))
+        g = m.groups()[:5] if m.group(2) is not None else m.groups()[5:]
+        h, mi, s, sep, f = int(g[0] or 0), int(g[1]), int(g[2]), g[3], int(g[4])
         if mi > 59 or s > 59:
             raise FilmError(f"{what}: {t!r} has minutes or seconds above 59")
         if f >= rate.nominal:
