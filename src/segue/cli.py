@@ -129,11 +129,12 @@ def compose(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the spec's seed)."),
     stems: Optional[Path] = typer.Option(None, "--stems", help="Also write one audio file per layer into this folder."),
     soundfont: Optional[Path] = typer.Option(None, "--soundfont", help="A .sf2 file (default: the bundled GM font)."),
+    state: Optional[str] = typer.Option(None, "--state", help="Start in this game state (default: the spec's initial_state)."),
 ) -> None:
     """Compose a piece from a spec or a mood; the output kind follows the extension."""
     from segue import pipeline
 
-    spec_obj = _load_spec(spec)
+    spec_obj = pipeline.in_state(_load_spec(spec), state)
     affect = _affect(spec_obj, mood, valence, arousal, intensity)
     kind = pipeline.output_kind(out_path)
     if seed is not None and seed < 0:
@@ -534,6 +535,11 @@ def demo(
                       "\n".join(str(p) for p in r["files"]))
     out.print(table)
     out.print(f"[green]done[/green] in {time.perf_counter() - t0:.1f} s — open the .wav files, or the .mid/.musicxml in your DAW")
+
+
+from segue.batch.command import batch as _batch  # noqa: E402  (its own module; heavy imports inside)
+
+app.command(name="batch")(_batch)
 
 
 def _usage_error_types() -> tuple[type[BaseException], ...]:
