@@ -97,10 +97,29 @@ def run(assets: list[Asset], out_root: Path, manifest: Manifest, *, retries: int
     return s
 
 
+_warm: dict[tuple[type, str], list] = {}
+"""Warm actors by maker class and Ray job: a driver that runs several jobs (a tool, the tests) loads the
+soundfont and models once per worker, not once per job."""
+
+
+def _actors(ray, maker: type, n: int) -> tuple[list, Callable[[], object]]:
+    key = (maker, ray.get_runtime_context().get_job_id())
+    for k in [k for k in _warm if k != key]:  # another kind of worker gives its CPUs back
+        if k[1] == key[1]:  # (actors of an earlier Ray session are gone already)
+            for actor in _warm[k]:
+                ray.kill(actor)
+        del _warm[k]
+    pool = _warm.setdefault(key, [])
+    actor_cls = ray.remote(num_cpus=1, max_restarts=0)(maker)
+    while len(pool) < n:
+        pool.append(actor_cls.remote())
+    return pool, actor_cls.remote
+
+
 def _schedule(ray, todo: list[Asset], out_root: Path, manifest: Manifest, retries: int, n: int, s: Summary,
               on_result, maker: type) -> None:
-    actor_cls = ray.remote(num_cpus=1, max_restarts=0)(maker)
-    actors = [actor_cls.remote(str(out_root)) for _ in range(n)]
+    pool, new_actor = _actors(ray, maker, n)
+    actors = pool[:n]
     queue: deque[tuple[Asset, int]] = deque((a, 1) for a in todo)
     flight: dict = {}  # ref -> (actor index, actor, asset, attempt)
     load = [0] * n
@@ -109,7 +128,7 @@ def _schedule(ray, todo: list[Asset], out_root: Path, manifest: Manifest, retrie
         for i in range(n):
             while queue and load[i] < IN_FLIGHT_PER_WORKER:
                 a, attempt = queue.popleft()
-                flight[actors[i].make.remote(a.to_dict())] = (i, actors[i], a, attempt)
+                flight[actors[i].make.remote(a.to_dict(), str(out_root))] = (i, actors[i], a, attempt)
                 load[i] += 1
         ready, _ = ray.wait(list(flight), num_returns=1, timeout=0.5)
         for ref in ready:
@@ -121,7 +140,7 @@ def _schedule(ray, todo: list[Asset], out_root: Path, manifest: Manifest, retrie
                 result = {"ok": False, "name": a.name, "user_error": False,
                           "error": f"worker lost: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
                 if actors[i] is actor:
-                    actors[i] = actor_cls.remote(str(out_root))
+                    actors[i] = pool[i] = new_actor()
             if not result.get("ok") and not result.get("user_error") and attempt <= retries:
                 s.retried += 1
                 manifest.record(a, result, attempt)  # the error is on record while the retry runs

@@ -25,8 +25,7 @@ class AssetMaker:
     the voicing tables once (a warm-up render) and keeps loaded specs, so each asset costs only its own
     music. A Ray actor wraps one of these; tests and ``--workers 0`` use it directly."""
 
-    def __init__(self, out_root: str, warm: bool = True) -> None:
-        self.out_root = Path(out_root)
+    def __init__(self, warm: bool = True) -> None:
         self._specs: dict[tuple[str, int], object] = {}
         if warm:
             from segue import pipeline
@@ -46,12 +45,13 @@ class AssetMaker:
             self._specs[key] = load_spec(path)
         return self._specs[key]
 
-    def make(self, asset: dict) -> dict:
-        """Make one asset (given as :meth:`Asset.to_dict`); never raises: failures come back as data."""
+    def make(self, asset: dict, out_root: str) -> dict:
+        """Make one asset (given as :meth:`Asset.to_dict`) under ``out_root``; never raises: failures come
+        back as data."""
         a = Asset(**{**asset, "formats": tuple(asset["formats"])})
         t0 = time.perf_counter()
         try:
-            result = make_asset(a, self.spec(a.spec_path), self.out_root)
+            result = make_asset(a, self.spec(a.spec_path), Path(out_root))
             result.update(ok=True, seconds=time.perf_counter() - t0, pid=os.getpid())
             return result
         except Exception as exc:  # reported in the manifest, never lost
