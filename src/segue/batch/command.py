@@ -53,10 +53,14 @@ def batch(
     status = "interrupted"
     run_id = manifest.start_run(job.name, workers or 0, address or "local")
     summary = None
+    from segue.cli import _restore_sigterm, _stop_on_sigterm
+
+    previous = _stop_on_sigterm()  # `kill PID` stops like Ctrl-C: Ray shut down, the index written
     try:
         summary = _run_with_progress(assets, root, manifest, job, workers, address, retries)
         status = "failed" if summary.failed else "done"
     finally:
+        _restore_sigterm(previous)
         rows = [r for r in manifest.rows([a.name for a in assets]) if r["status"] == "done"]
         index = write_index(rows, root, job.name)
         counts = {} if summary is None else dict(planned=summary.planned, skipped=summary.skipped,
