@@ -3,8 +3,9 @@
 1. Scaling: one local Ray cluster; the same job (``--assets`` loops of the fantasy score's four states, 2
    bars, MIDI + FLAC) made with 1 worker, then with 2 workers, both with warm workers (soundfont, models
    and index already loaded, as in a long job). Throughput is assets per wall-clock second; scaling
-   efficiency = throughput(2) / (2 × throughput(1)). The load average is printed beside it: on a machine
-   shared with other work, two workers compete with it for the second core.
+   efficiency = throughput(2) / (2 × throughput(1)). Beside it: the workers' CPU seconds per asset and the
+   cores they actually got (their CPU time / wall time), with the load average — on a machine shared with
+   other work, two workers compete with it for the second core, and that shows as cores, not as work.
 2. A large job (``--big`` assets, default 1,000) through the real command in a fresh process
    (``segue batch``: Ray start, warm-up, the assets, index): wall time and peak memory — the peak of the
    summed resident memory of the driver, Ray's own processes and the workers (sampled from /proc every
@@ -40,16 +41,27 @@ def scaling(n_assets: int, tmp: Path) -> dict:
     from segue.batch.runner import connect, run
 
     ray, _n, where, started = connect(None, 2)
+    cores: dict[int, float] = {}
+    per_asset: dict[int, float] = {}
+    driver: dict[int, float] = {}
     try:
         def make(workers: int, label: str, variations: int) -> float:
             path = tmp / f"{label}.yaml"
             path.write_text(job_text(label, variations), encoding="utf-8")
             assets = expand(load_job(path))
             out = tmp / label
-            t0 = time.perf_counter()
-            s = run(assets, out, Manifest(out / "manifest.sqlite"), retries=0, workers=workers)
+            cpu = [0.0]
+
+            def on_result(_asset, result: dict) -> None:
+                cpu[0] += result.get("cpu", 0.0)
+
+            t0, c0 = time.perf_counter(), time.process_time()
+            s = run(assets, out, Manifest(out / "manifest.sqlite"), retries=0, workers=workers, on_result=on_result)
             dt = time.perf_counter() - t0
+            driver[workers] = (time.process_time() - c0) / len(assets)
             assert s.done == len(assets), s
+            cores[workers] = cpu[0] / dt  # CPU the workers actually got from the OS, in cores
+            per_asset[workers] = cpu[0] / len(assets)
             return len(assets) / dt
 
         make(2, "warm", 1)  # both workers loaded and every state's spec seen once
@@ -59,7 +71,8 @@ def scaling(n_assets: int, tmp: Path) -> dict:
     finally:
         if started:
             ray.shutdown()
-    return {"assets": per_state * 4, "one": one, "two": two, "efficiency": two / (2 * one), "where": where}
+    return {"assets": per_state * 4, "one": one, "two": two, "efficiency": two / (2 * one), "where": where,
+            "cores": cores, "cpu_per_asset": per_asset, "driver": driver}
 
 
 def _tree(pid: int) -> list[int]:
@@ -143,6 +156,9 @@ def main() -> None:
         print(f"  1 worker : {r['one']:.2f} assets/s")
         print(f"  2 workers: {r['two']:.2f} assets/s")
         print(f"  scaling efficiency: {r['efficiency']:.2f}")
+        print(f"  worker CPU per asset: {r['cpu_per_asset'][1]:.3f} s (1 worker), {r['cpu_per_asset'][2]:.3f} s "
+              f"(2 workers); cores the workers got: {r['cores'][1]:.2f} of 1, {r['cores'][2]:.2f} of 2")
+        print(f"  driver CPU per asset (scheduling, manifest, progress): {r['driver'][2] * 1e3:.1f} ms")
         if not args.skip_big:
             b = big_job(args.big, tmp)
             print(f"large job ({b['assets']} assets through `segue batch`, fresh process, exit {b['rc']}; "

@@ -56,6 +56,9 @@ class Manifest:
             self.root.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
+            # no fsync per commit (4.6 ms each here): a process crash loses nothing, a power cut at worst the
+            # last rows — assets that are then made again, never a file wrongly marked done
+            self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise BatchError(f"cannot open the manifest {self.path}: {exc}") from None
