@@ -108,6 +108,15 @@ def test_expansion_names_hashes_and_collisions(tmp_path):
         expand(load_job(clash))
 
 
+def test_compose_state_names_the_states_when_unknown(tmp_path):
+    from segue.pipeline import OutputError
+
+    r = runner.invoke(app, ["compose", "--spec", str(FANTASY), "--state", "boss", "-o", str(tmp_path / "x.mid")])
+    assert isinstance(r.exception, OutputError)
+    assert "no state named 'boss'" in str(r.exception) and "explore, tension, combat, victory" in str(r.exception)
+    assert not (tmp_path / "x.mid").exists()
+
+
 def test_without_ray_the_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if the extra were not installed
     with pytest.raises(BatchError) as e:
