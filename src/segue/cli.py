@@ -537,9 +537,19 @@ def demo(
     out.print(f"[green]done[/green] in {time.perf_counter() - t0:.1f} s — open the .wav files, or the .mid/.musicxml in your DAW")
 
 
-from segue.batch.command import batch as _batch  # noqa: E402  (its own module; heavy imports inside)
+@app.command()
+def batch(
+    job_file: Path = typer.Argument(..., help="A batch job (YAML): specs × states × variations × formats."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the job's `out`, else segue-batch/<job name>)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Worker actors (default: every CPU Ray has)."),
+    address: Optional[str] = typer.Option(None, "--address", help="A Ray cluster to join (default: $RAY_ADDRESS, else a local one)."),
+    retries: Optional[int] = typer.Option(None, "--retries", help="Retries after an unexpected failure (default: the job's, 2)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Expand the job and say what would be made; make nothing."),
+) -> None:
+    """Render an asset library on Ray: resumable, with a manifest and a game-ready index (docs/batch.md)."""
+    from segue.batch.command import run_batch
 
-app.command(name="batch")(_batch)
+    raise typer.Exit(run_batch(job_file, out_dir, workers, address, retries, dry_run))
 
 
 def _usage_error_types() -> tuple[type[BaseException], ...]:

@@ -1,4 +1,5 @@
-"""`segue batch JOB.yaml`: the command (registered in segue.cli; heavy imports happen inside).
+"""`segue batch JOB.yaml`: what the command does (its options are declared in segue.cli, which must import
+no other segue module for `segue --help` to stay instant).
 
 Exit status: 0 every asset is done; 1 the job ran but some assets failed (each is in the manifest with
 its error, the others are done); 2 the job file or an option is wrong, or Ray is missing; 130 interrupted
@@ -11,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Optional
 
-import typer
 from rich.console import Console
 from rich.markup import escape
 
@@ -19,18 +19,9 @@ out = Console()
 err = Console(stderr=True)
 
 
-def batch(
-    job_file: Path = typer.Argument(..., help="A batch job (YAML): specs × states × variations × formats."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the job's `out`, "
-                                           "else segue-batch/<job name>)."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Worker actors (default: every CPU Ray has)."),
-    address: Optional[str] = typer.Option(None, "--address", help="A Ray cluster to join (default: $RAY_ADDRESS, "
-                                          "else a local one started for this run)."),
-    retries: Optional[int] = typer.Option(None, "--retries", help="Retries after an unexpected failure (default: "
-                                          "the job's, 2)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Expand the job and say what would be made; make nothing."),
-) -> None:
-    """Render an asset library on Ray: resumable, with a manifest and a game-ready index (docs/batch.md)."""
+def run_batch(job_file: Path, out_dir: Optional[Path], workers: Optional[int], address: Optional[str],
+              retries: Optional[int], dry_run: bool) -> int:
+    """`segue batch` (its options are declared in segue.cli); returns the exit status."""
     from segue.batch.assets import expand
     from segue.batch.errors import BatchError
     from segue.batch.index import write_index
@@ -48,7 +39,7 @@ def batch(
         left = sum(not manifest.is_done(a) for a in assets)
         out.print(f"{job.name}: {len(assets)} assets, {len(assets) - left} already done, {left} to make → "
                   f"{escape(str(root))}")
-        return
+        return 0
     t0 = time.perf_counter()
     status = "interrupted"
     run_id = manifest.start_run(job.name, workers or 0, address or "local")
@@ -68,8 +59,7 @@ def batch(
         manifest.finish_run(run_id, status, **counts)
         manifest.close()
     _print_summary(summary, time.perf_counter() - t0, root, index, len(rows))
-    if summary.failed:
-        raise typer.Exit(1)
+    return 1 if summary.failed else 0
 
 
 def _run_with_progress(assets, root, manifest, job, workers, address, retries):
