@@ -46,23 +46,30 @@ def run_batch(job_file: Path, out_dir: Optional[Path], workers: Optional[int], a
     summary = None
     from segue.cli import _restore_sigterm, _stop_on_sigterm
 
-    previous = _stop_on_sigterm()  # `kill PID` stops like Ctrl-C: Ray shut down, the index written
+    previous = _stop_on_sigterm()  # `kill PID` stops like Ctrl-C: Ray shut down, the index written …
+
+    def on_connected() -> None:  # … also once ray.init has put its own handler (which aborts) in place
+        _stop_on_sigterm()
+
     try:
-        summary = _run_with_progress(assets, root, manifest, job, workers, address, retries)
+        summary = _run_with_progress(assets, root, manifest, job, workers, address, retries, on_connected)
         status = "failed" if summary.failed else "done"
     finally:
-        _restore_sigterm(previous)
-        rows = [r for r in manifest.rows([a.name for a in assets]) if r["status"] == "done"]
-        index = write_index(rows, root, job.name)
-        counts = {} if summary is None else dict(planned=summary.planned, skipped=summary.skipped,
-                                                 done=summary.done, failed=summary.failed, retried=summary.retried)
-        manifest.finish_run(run_id, status, **counts)
-        manifest.close()
+        try:  # the index of what is done, also after Ctrl-C or `kill` (each file is replaced atomically)
+            rows = [r for r in manifest.rows([a.name for a in assets]) if r["status"] == "done"]
+            index = write_index(rows, root, job.name)
+            counts = {} if summary is None else dict(planned=summary.planned, skipped=summary.skipped,
+                                                     done=summary.done, failed=summary.failed,
+                                                     retried=summary.retried)
+            manifest.finish_run(run_id, status, **counts)
+            manifest.close()
+        finally:
+            _restore_sigterm(previous)
     _print_summary(summary, time.perf_counter() - t0, root, index, len(rows))
     return 1 if summary.failed else 0
 
 
-def _run_with_progress(assets, root, manifest, job, workers, address, retries):
+def _run_with_progress(assets, root, manifest, job, workers, address, retries, on_connected):
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
     from rich.text import Text
@@ -90,7 +97,7 @@ def _run_with_progress(assets, root, manifest, job, workers, address, retries):
             prog.update(task, advance=1, failed=f"[red]{failed[0]} failed[/red]" if failed[0] else "")
 
         return run(assets, root, manifest, retries=job.retries if retries is None else retries, workers=workers,
-                   address=address, on_plan=on_plan, on_result=on_result)
+                   address=address, on_plan=on_plan, on_result=on_result, on_connected=on_connected)
 
 
 def _print_summary(s, seconds: float, root: Path, index: list[Path], indexed: int) -> None:

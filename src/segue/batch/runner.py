@@ -78,7 +78,8 @@ def connect(address: str | None, workers: int | None) -> tuple[object, int, str,
 
 def run(assets: list[Asset], out_root: Path, manifest: Manifest, *, retries: int, workers: int | None = None,
         address: str | None = None, on_plan: Callable[[int, int], None] | None = None,
-        on_result: Callable[[Asset, dict], None] | None = None, maker: type = AssetMaker) -> Summary:
+        on_result: Callable[[Asset, dict], None] | None = None, maker: type = AssetMaker,
+        on_connected: Callable[[], None] | None = None) -> Summary:
     """Make every asset of ``assets`` not already done; record each in ``manifest`` as it finishes."""
     todo = [a for a in assets if not manifest.is_done(a)]
     s = Summary(planned=len(assets), skipped=len(assets) - len(todo))
@@ -88,6 +89,8 @@ def run(assets: list[Asset], out_root: Path, manifest: Manifest, *, retries: int
         return s
     clear_partial(out_root)
     ray, n, s.cluster, started = connect(address, workers)
+    if on_connected:  # e.g. the CLI's own SIGTERM handler, which ray.init replaces with one that aborts
+        on_connected()
     s.workers = n = min(n, len(todo))
     try:
         _schedule(ray, todo, out_root, manifest, retries, n, s, on_result, maker)
