@@ -129,11 +129,12 @@ def compose(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the spec's seed)."),
     stems: Optional[Path] = typer.Option(None, "--stems", help="Also write one audio file per layer into this folder."),
     soundfont: Optional[Path] = typer.Option(None, "--soundfont", help="A .sf2 file (default: the bundled GM font)."),
+    state: Optional[str] = typer.Option(None, "--state", help="Start in this game state (default: the spec's initial_state)."),
 ) -> None:
     """Compose a piece from a spec or a mood; the output kind follows the extension."""
     from segue import pipeline
 
-    spec_obj = _load_spec(spec)
+    spec_obj = pipeline.in_state(_load_spec(spec), state)
     affect = _affect(spec_obj, mood, valence, arousal, intensity)
     kind = pipeline.output_kind(out_path)
     if seed is not None and seed < 0:
@@ -547,6 +548,21 @@ def demo(
              _esc("Segue's built-in SoundFont player (pip install 'segue[tinysoundfont]' renders ~3× faster where it builds)"))
     out.print(f"[green]done[/green] in {time.perf_counter() - t0:.1f} s with {synth} — open the .wav files, "
               "or the .mid/.musicxml in your DAW")
+
+
+@app.command()
+def batch(
+    job_file: Path = typer.Argument(..., help="A batch job (YAML): specs × states × variations × formats."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the job's `out`, else segue-batch/<job name>)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Worker actors (default: every CPU Ray has)."),
+    address: Optional[str] = typer.Option(None, "--address", help="A Ray cluster to join (default: $RAY_ADDRESS, else a local one)."),
+    retries: Optional[int] = typer.Option(None, "--retries", help="Retries after an unexpected failure (default: the job's, 2)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Expand the job and say what would be made; make nothing."),
+) -> None:
+    """Render an asset library on Ray: resumable, with a manifest and a game-ready index (docs/batch.md)."""
+    from segue.batch.command import run_batch
+
+    raise typer.Exit(run_batch(job_file, out_dir, workers, address, retries, dry_run))
 
 
 def _usage_error_types() -> tuple[type[BaseException], ...]:

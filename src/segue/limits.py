@@ -147,3 +147,18 @@ def gunzip_limited(raw: bytes, limit: int = MAX_DECOMPRESSED_BYTES, what: str = 
 def clip_text(text: str, limit: int = 300) -> str:
     """``text`` cut to ``limit`` characters with an ellipsis (error messages quote user input)."""
     return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit} more characters)"
+
+
+# ---- batch jobs (`segue batch`) -------------------------------------------------------------------
+
+MAX_BATCH_ASSETS = 1_000_000
+"""Assets one job may expand to (a 100,000-asset library is the largest the docs plan for)."""
+
+MAX_BATCH_GROUPS = 10_000
+"""Groups (spec × states × variations blocks) in one job file."""
+
+MAX_BATCH_BARS = 256
+"""Bars of one batch asset (a cue for a game library is a loop of 2–32 bars)."""
+
+MAX_BATCH_RETRIES = 10
+"""Retries of one asset after an unexpected error (a user error is never retried)."""

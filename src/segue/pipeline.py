@@ -105,6 +105,21 @@ def provenance(conductor: Conductor, bars: int, affect: Affect | None = None, co
     }
 
 
+def in_state(spec: object, state: str | None) -> object:
+    """``spec`` starting in game state ``state`` (its ``initial_state``), so that one state of an adaptive
+    score can be composed or rendered on its own (``segue compose --state``, ``segue batch``). The copy
+    hashes differently (its provenance names the state it starts in); ``None`` returns ``spec`` itself."""
+    if state is None:
+        return spec
+    names = [s.name for s in getattr(spec, "states", None) or []]
+    if state not in names:
+        have = ", ".join(names) if names else "none (this score has no game states)"
+        raise OutputError(f"no state named {state!r} in {spec.name!r}; its states: {have}")
+    copy = spec.model_copy(update={"initial_state": state})
+    copy._sha256 = None  # the cached hash is the original's
+    return copy
+
+
 def compose(spec: object, *, bars: int | None = None, seconds: float | None = None, seed: int | None = None,
             affect: Affect | None = None, style: object | None = None, progress: Progress | None = None) -> Performance:
     """Compose a piece (notes only)."""
