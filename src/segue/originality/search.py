@@ -4,9 +4,13 @@
 sorted hashes with offsets into a posting array, every line's tokens back to back), so a
 phrase is checked in a few milliseconds with no database round trip:
 
-1. *Candidates.* The phrase's distinct n-gram fingerprints are looked up (binary search);
-   every line that shares one gets a vote per distinct shared n-gram (``bincount``); the
-   :data:`CANDIDATES` lines with most votes go on.
+1. *Candidates.* The phrase's distinct keys (n-grams of moving intervals: no rhythm, no key,
+   no repeated notes — see :func:`~segue.originality.melody.key_grams`) are looked up (binary
+   search); every line that shares one gets a vote per shared key *on one diagonal* (the same
+   offset between the two lines: a copied passage shares its keys in order); the
+   :data:`CANDIDATES` lines with most votes go on. The keys are as tolerant as
+   the aligner (everything the aligner forgives — rhythm, tempo, key, split notes — leaves them
+   intact), so the gate loses no pair the aligner would score; the benchmark checks it pair by pair.
 2. *Confirmation.* Each candidate is aligned with the phrase (:mod:`~segue.originality.align`),
    all in one vectorised pass; the alignment score, not the vote count, is the similarity.
 """
@@ -23,16 +27,29 @@ import numpy as np
 
 from segue.originality.align import Alignment, align, best_scores, similarity
 from segue.originality.errors import OriginalityError
+from segue.originality.identity import step_weights
 from segue.originality.locations import corpus_index_path, default_user_index
 from segue.music import PPQ, Note
-from segue.originality.melody import Line, line_fingerprints, line_from_notes, tokenise, tokens
+from segue.originality.melody import Line, key_grams, line_from_notes, ornaments_removed, tokenise, tokens
 from segue.originality.results import GuardResult
 from segue.originality.store import IndexInfo, ReferenceIndex, WorkRow
 from segue.originality.verdict import DEFAULT_THRESHOLDS, Thresholds
 
-CANDIDATES = 32
+CANDIDATES = 48
 """Lines confirmed by alignment per query line: the true source of a planted copy ranks first or
-second by shared n-grams in almost every calibration case, so 32 leaves a wide margin."""
+second by weighted shared keys in almost every benchmark case, so 48 leaves a wide margin."""
+
+DIAGONAL = 16
+"""Width (steps) of the diagonal bins votes are counted in: ornaments, split notes and dropped
+repeats shift a copy's diagonal by a step or two, never by a bin over a short passage."""
+
+SEEDS = 2000
+"""Lines in which common keys are looked up (those sharing most rare keys with the query)."""
+
+COMMON = 4000
+"""A key with more postings than this (a scale run, a broken chord in a large index) is *common*:
+looking all of them up would cost more time than the whole check is allowed, so it is looked up
+only in the seed lines (see :meth:`Guard._hits`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +59,8 @@ class Hit:
     index: int  # position of the index in the guard's list
     work: int  # work id inside that index
     melody: int  # melody id inside that index
-    shared: int  # distinct n-grams in common
-    raw: int  # alignment score
+    shared: float  # weighted distinct keys in common
+    raw: float  # alignment score
     score: float  # similarity 0..1
 
 
@@ -101,40 +118,29 @@ class Guard:
 
     def _load(self) -> None:
         ids, works, which, lines = [], [], [], []
-        hashes, melodies = [], []
-        base = 0
         for k, ix in enumerate(self._indexes):
             m_ids, w_ids, m_lines = ix.melody_rows()
-            h, m = ix.postings()
-            # map melody ids of this index to global positions (ids are sorted)
-            pos = np.searchsorted(m_ids, m)
-            if m.size and (m_ids.size == 0 or (pos >= m_ids.size).any() or not np.array_equal(m_ids[pos], m)):
-                raise OriginalityError(f"{ix.path}: postings point at missing melodies; the index is damaged "
-                                       "(rebuild it with `segue index add`)")
-            hashes.append(h)
-            melodies.append(pos + base)
             ids.append(m_ids)
             works.append(w_ids)
             which.append(np.full(m_ids.size, k, np.int16))
             lines += m_lines
-            base += m_ids.size
         self._mel_id = np.concatenate(ids) if ids else np.zeros(0, np.int64)
         self._mel_work = np.concatenate(works) if works else np.zeros(0, np.int64)
         self._mel_index = np.concatenate(which) if which else np.zeros(0, np.int16)
         tok = tokenise(lines)
         self._iv, self._r, self._bounds = tok.intervals, tok.ratios, tok.bounds
         self._lengths = np.diff(self._bounds)
-        h = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
-        m = np.concatenate(melodies) if melodies else np.zeros(0, np.int64)
-        order = np.lexsort((m, h))
-        h, m = h[order], m[order]
-        if h.size:  # one vote per line per n-gram, however often the line repeats it
-            keep = np.ones(h.size, dtype=bool)
-            keep[1:] = (h[1:] != h[:-1]) | (m[1:] != m[:-1])
-            h, m = h[keep], m[keep]
+        # the same keys the index file stores (same function), recomputed from the notes: faster
+        # than reading millions of rows back, and with their positions for diagonal voting
+        h, m, pos = tok.postings()
+        order = np.lexsort((pos, m, h))
+        h, m, pos = h[order], m[order], pos[order]
         self._keys, first = np.unique(h, return_index=True)
         self._starts = np.append(first, h.size).astype(np.int64)
-        self._post = m.astype(np.int32)
+        self._post = m.astype(np.int64)
+        self._pos = pos.astype(np.int64)
+        df = np.diff(self._starts)
+        self._stop = df > COMMON
 
     @property
     def melodies(self) -> int:
@@ -143,24 +149,81 @@ class Guard:
     # ------------------------------------------------------------ searching
 
     def candidates_for(self, line: Line) -> tuple[np.ndarray, np.ndarray]:
-        """``(global line positions, shared n-gram counts)`` of the best candidates, most shared first."""
-        qh = line_fingerprints(line)
+        """``(global line positions, votes)`` of the best candidates, most votes first.
+
+        A vote is a shared key; votes count only along one *diagonal* of a line (reference position − query position, in bins of :data:`DIAGONAL`
+        steps, two staggered grids): a copied passage shares its keys in order, at one offset,
+        while a tune that merely uses the same figures shares them scattered. This is what ranks
+        a disguised copy first among thousands of lines that share a few figures with it.
+        """
+        empty = np.zeros(0, np.int64), np.zeros(0, np.float64)
+        iv, _ = tokens(line)
+        qh, qpos = key_grams(iv)
+        kept = ornaments_removed(line) if len(line) > 2 else np.zeros(0, np.int64)
+        if 0 < kept.size < len(line):  # the line without its ornaments: positions in the line's own steps
+            rh, rpos = key_grams(np.diff(line.pitches[kept].astype(np.int64)))
+            qh, qpos = np.concatenate([qh, rh]), np.concatenate([qpos, kept[rpos]])
         if qh.size == 0 or self._keys.size == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+            return empty
         at = np.searchsorted(self._keys, qh)
         found = at < self._keys.size
         found[found] = self._keys[at[found]] == qh[found]
-        at = at[found]
+        at, qpos = at[found], qpos[found]
         if at.size == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        votes = np.bincount(np.concatenate([self._post[self._starts[a]:self._starts[a + 1]] for a in at]),
-                            minlength=self.melodies)
+            return empty
+        mel, diag = self._hits(at, qpos)
+        if mel.size == 0:
+            return empty
+        votes = np.zeros(self.melodies, dtype=np.float64)
+        for stagger in (0, DIAGONAL // 2):
+            code = (mel << 24) | ((diag + (1 << 20) + stagger) // DIAGONAL)
+            cells, inverse = np.unique(code, return_inverse=True)
+            np.maximum.at(votes, cells >> 24, np.bincount(inverse).astype(np.float64))
         nonzero = int(np.count_nonzero(votes))
         k = min(self.candidates, nonzero)
+        if k == 0:
+            return empty
         top = np.argpartition(-votes, k - 1)[:k] if k < votes.size else np.arange(votes.size)
         top = top[votes[top] > 0]
         order = np.lexsort((top, -votes[top]))
         return top[order], votes[top][order]
+
+    def _hits(self, at: np.ndarray, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every posting of the query's keys as ``(line, diagonal)``.
+
+        A common key (a scale run, a broken chord: more than :data:`COMMON` postings)
+        would cost tens of thousands of postings per look-up, so it is looked up only in the
+        *seed* lines — the :data:`SEEDS` lines that share most rare keys with the query — where it
+        still adds its vote to a copy's diagonal. With no rare key at all, the least common keys
+        seed instead.
+        """
+        stop = self._stop[at]
+        rare = at[~stop] if (~stop).any() else at[np.argsort(self._starts[at + 1] - self._starts[at])[:4]]
+        rare_pos = qpos[~stop] if (~stop).any() else qpos[np.argsort(self._starts[at + 1] - self._starts[at])[:4]]
+        mel, diag = self._gather(self._starts[rare], self._starts[rare + 1], rare_pos)
+        common = at[stop] if (~stop).any() else np.zeros(0, np.int64)
+        if common.size == 0 or mel.size == 0:
+            return mel, diag
+        seeds, counts = np.unique(mel, return_counts=True)
+        if seeds.size > SEEDS:
+            seeds = np.sort(seeds[np.argpartition(-counts, SEEDS - 1)[:SEEDS]])
+        lo, hi = [], []
+        for a in common.tolist():
+            s, e = int(self._starts[a]), int(self._starts[a + 1])
+            ps = self._post[s:e]
+            lo.append(s + np.searchsorted(ps, seeds, "left"))
+            hi.append(s + np.searchsorted(ps, seeds, "right"))
+        m2, d2 = self._gather(np.concatenate(lo), np.concatenate(hi), np.repeat(qpos[stop], seeds.size))
+        return np.concatenate([mel, m2]), np.concatenate([diag, d2])
+
+    def _gather(self, begin: np.ndarray, end: np.ndarray, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The postings in ranges ``[begin, end)`` as ``(line, reference position − query position)``."""
+        lengths = end - begin
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        idx = np.repeat(begin - np.cumsum(lengths) + lengths, lengths) + np.arange(total, dtype=np.int64)
+        return self._post[idx], self._pos[idx] - np.repeat(qpos, lengths)
 
     def search(self, line: Line) -> list[Hit]:
         """Every confirmed candidate line, closest first."""
@@ -171,9 +234,10 @@ class Guard:
         sel = [np.arange(self._bounds[c], self._bounds[c + 1]) for c in cand]
         where = np.concatenate(sel)
         bounds = np.concatenate(([0], np.cumsum([s.size for s in sel]))).astype(np.int64)
-        raw = best_scores(q_iv, q_r, self._iv[where], self._r[where], bounds)
+        raw = best_scores(q_iv, q_r, self._iv[where], self._r[where], bounds, step_weights(line.pitches))
         score = similarity(raw, q_iv.size, self._lengths[cand])
-        hits = [Hit(int(self._mel_index[c]), int(self._mel_work[c]), int(self._mel_id[c]), int(s), int(r), float(x))
+        hits = [Hit(int(self._mel_index[c]), int(self._mel_work[c]), int(self._mel_id[c]), float(s), float(r),
+                    float(x))
                 for c, s, r, x in zip(cand, shared, raw, score)]
         hits.sort(key=lambda h: (-h.score, -h.shared, h.index, h.melody))
         return hits
@@ -183,6 +247,8 @@ class Guard:
         best: dict[tuple[int, int], tuple[Line, Hit]] = {}
         for line in lines:
             for hit in self.search(line):
+                if hit.score <= 0:
+                    continue  # nothing beyond what unrelated tunes share
                 key = (hit.index, hit.work)
                 if key not in best or hit.score > best[key][1].score:
                     best[key] = (line, hit)
@@ -240,7 +306,7 @@ class Guard:
         ref = self.reference_line(hit)
         q_iv, q_r = tokens(query)
         t_iv, t_r = tokens(ref)
-        found = align(q_iv, q_r, t_iv, t_r)
+        found = align(q_iv, q_r, t_iv, t_r, step_weights(query.pitches))
         return None if found is None else (found, ref)
 
     def index_info(self) -> list[dict[str, str | int]]:
