@@ -30,10 +30,12 @@ MAX_RATIO = 6
 MAX_INTERVAL = 30
 """Leaps beyond two and a half octaves are clamped; they are not melodic steps in any tune."""
 
-WINNOW = 1
-"""The index keeps one key per window of this many (the smallest hash: "winnowing", as in MOSS).
-That stores about 2/(WINNOW+1) of all keys, yet any passage of WINNOW + NGRAM - 1 moving steps
-(seven notes) shared with a query is still found, because the query looks up *all* of its keys."""
+WINNOW = 4
+"""The index *file* keeps one key per window of this many (the smallest hash: "winnowing", as in
+MOSS): about 2/(WINNOW+1) of all keys, so that writing a catalogue stays fast, yet any passage of
+WINNOW + NGRAM - 1 moving steps (eight notes) shared with a query is still found by an SQL look-up.
+The in-memory :class:`~segue.originality.search.Guard` recomputes *every* key from the stored
+notes (faster than reading the table back), so its diagonal voting sees every shared key."""
 
 KEY_BITS = 7
 _MIX = np.int64(-7046029254386353131)  # 0x9E3779B97F4A7C15 as int64: an odd multiplier, so mixing is one-to-one
@@ -177,7 +179,7 @@ def ornaments_removed(line: Line) -> np.ndarray:
     for k in range(1, p.size - 1):
         step = abs(int(p[k] - p[k - 1]))
         neighbour = p[k + 1] == p[k - 1] and 1 <= step <= 2 and d[k] <= d[k - 1]
-        grace = 1 <= abs(int(p[k + 1] - p[k])) <= 2 and d[k] <= 0.25 * d[k + 1] and d[k] <= 0.25
+        grace = 1 <= abs(int(p[k + 1] - p[k])) <= 2 and d[k] <= 0.5 * d[k + 1] and d[k] <= 0.25
         if keep[k - 1] and (neighbour or grace):
             keep[k] = False
     return np.flatnonzero(keep)

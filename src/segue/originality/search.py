@@ -30,7 +30,7 @@ from segue.originality.errors import OriginalityError
 from segue.originality.identity import step_weights
 from segue.originality.locations import corpus_index_path, default_user_index
 from segue.music import PPQ, Note
-from segue.originality.melody import Line, key_grams, line_from_notes, ornaments_removed, tokenise, tokens
+from segue.originality.melody import NGRAM, Line, key_grams, line_from_notes, ornaments_removed, tokenise, tokens
 from segue.originality.results import GuardResult
 from segue.originality.store import IndexInfo, ReferenceIndex, WorkRow
 from segue.originality.verdict import DEFAULT_THRESHOLDS, Thresholds
@@ -43,13 +43,19 @@ DIAGONAL = 16
 """Width (steps) of the diagonal bins votes are counted in: ornaments, split notes and dropped
 repeats shift a copy's diagonal by a step or two, never by a bin over a short passage."""
 
-SEEDS = 2000
+SEEDS = 1000
 """Lines in which common keys are looked up (those sharing most rare keys with the query)."""
 
-COMMON = 4000
-"""A key with more postings than this (a scale run, a broken chord in a large index) is *common*:
-looking all of them up would cost more time than the whole check is allowed, so it is looked up
-only in the seed lines (see :meth:`Guard._hits`)."""
+BUDGET = 25_000
+"""Postings gathered in full per query line (rarest keys first); the rest are looked up in seed lines
+only. The corpus index never reaches it; at 100,000 melodies it keeps a check within its 20 ms."""
+
+SEEDS = 128
+"""Lines in which the common keys beyond the budget are looked up (those sharing most rarer keys)."""
+
+
+_TABLE_BITS = 20
+_MIX_CELLS = np.int64(-7046029254386353131)  # odd multiplier: (line, diagonal) cells spread over the table
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,15 +138,15 @@ class Guard:
         self._lengths = np.diff(self._bounds)
         # the same keys the index file stores (same function), recomputed from the notes: faster
         # than reading millions of rows back, and with their positions for diagonal voting
-        h, m, pos = tok.postings()
+        h, m, pos = tok.postings(winnow=False)
         order = np.lexsort((pos, m, h))
         h, m, pos = h[order], m[order], pos[order]
         self._keys, first = np.unique(h, return_index=True)
         self._starts = np.append(first, h.size).astype(np.int64)
         self._post = m.astype(np.int64)
         self._pos = pos.astype(np.int64)
-        df = np.diff(self._starts)
-        self._stop = df > COMMON
+        key_no = np.repeat(np.arange(self._keys.size, dtype=np.int64), np.diff(self._starts))
+        self._by_key_line = (key_no << 32) | self._post  # sorted: postings are ordered by key, then line
 
     @property
     def melodies(self) -> int:
@@ -171,59 +177,67 @@ class Guard:
         at, qpos = at[found], qpos[found]
         if at.size == 0:
             return empty
-        mel, diag = self._hits(at, qpos)
+        # a key's vote is worth the identity of the steps it spans: a trill or a scale run shared on
+        # one diagonal is what thousands of tunes share, a distinctive figure is not
+        w = np.concatenate(([0.0], np.cumsum(step_weights(line.pitches))))
+        end = np.minimum(qpos + NGRAM, w.size - 1)
+        key_weight = (w[end] - w[qpos]) / np.maximum(end - qpos, 1)
+        mel, diag, wt = self._hits(at, qpos, key_weight)
         if mel.size == 0:
             return empty
-        votes = np.zeros(self.melodies, dtype=np.float64)
+        # votes per (line, diagonal bin), counted in a hashed table (a sort of every hit would cost
+        # more than the whole check may take); a collision can only add a candidate, never drop one
+        best = np.zeros(mel.size, dtype=np.float64)
+        shifted = diag + (1 << 20)
         for stagger in (0, DIAGONAL // 2):
-            code = (mel << 24) | ((diag + (1 << 20) + stagger) // DIAGONAL)
-            cells, inverse = np.unique(code, return_inverse=True)
-            np.maximum.at(votes, cells >> 24, np.bincount(inverse).astype(np.float64))
-        nonzero = int(np.count_nonzero(votes))
-        k = min(self.candidates, nonzero)
-        if k == 0:
-            return empty
-        top = np.argpartition(-votes, k - 1)[:k] if k < votes.size else np.arange(votes.size)
-        top = top[votes[top] > 0]
-        order = np.lexsort((top, -votes[top]))
-        return top[order], votes[top][order]
+            cell = (mel << 24) | ((shifted + stagger) // DIAGONAL)
+            slot = ((cell * _MIX_CELLS) >> np.int64(64 - _TABLE_BITS)) & ((1 << _TABLE_BITS) - 1)
+            np.maximum(best, np.bincount(slot, weights=wt, minlength=1 << _TABLE_BITS)[slot], out=best)
+        m = min(best.size, 16 * self.candidates)
+        sel = np.argpartition(-best, m - 1)[:m] if m < best.size else np.arange(best.size)
+        order = np.lexsort((mel[sel], -best[sel]))
+        lines, votes = mel[sel][order], best[sel][order]
+        _, first = np.unique(lines, return_index=True)
+        first = np.sort(first)[:self.candidates]
+        return lines[first], votes[first]
 
-    def _hits(self, at: np.ndarray, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every posting of the query's keys as ``(line, diagonal)``.
+    def _hits(self, at: np.ndarray, qpos: np.ndarray,
+              weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every posting of the query's keys as ``(line, diagonal, weight)`` — within a time budget.
 
-        A common key (a scale run, a broken chord: more than :data:`COMMON` postings)
-        would cost tens of thousands of postings per look-up, so it is looked up only in the
-        *seed* lines — the :data:`SEEDS` lines that share most rare keys with the query — where it
-        still adds its vote to a copy's diagonal. With no rare key at all, the least common keys
-        seed instead.
+        Keys are looked up rarest first until :data:`BUDGET` postings are gathered. The rest are
+        common keys (scale runs, broken chords: thousands of lines each in a large index); each is
+        looked up only in the *seed* lines — the :data:`SEEDS` lines that share most of the rarer
+        keys with the query — where it still adds its vote to a copy's diagonal. In an index of a
+        few thousand works every key fits the budget and nothing is left out.
         """
-        stop = self._stop[at]
-        rare = at[~stop] if (~stop).any() else at[np.argsort(self._starts[at + 1] - self._starts[at])[:4]]
-        rare_pos = qpos[~stop] if (~stop).any() else qpos[np.argsort(self._starts[at + 1] - self._starts[at])[:4]]
-        mel, diag = self._gather(self._starts[rare], self._starts[rare + 1], rare_pos)
-        common = at[stop] if (~stop).any() else np.zeros(0, np.int64)
-        if common.size == 0 or mel.size == 0:
-            return mel, diag
-        seeds, counts = np.unique(mel, return_counts=True)
+        df = self._starts[at + 1] - self._starts[at]
+        order = np.argsort(df, kind="stable")
+        full = order[np.cumsum(df[order]) - df[order] < BUDGET]  # the key that crosses the budget still counts
+        rest = np.setdiff1d(order, full, assume_unique=True)
+        mel, diag, wt = self._gather(self._starts[at[full]], self._starts[at[full] + 1], qpos[full], weight[full])
+        if rest.size == 0 or mel.size == 0:
+            return mel, diag, wt
+        counts = np.bincount(mel, minlength=self.melodies)
+        seeds = np.flatnonzero(counts)
         if seeds.size > SEEDS:
-            seeds = np.sort(seeds[np.argpartition(-counts, SEEDS - 1)[:SEEDS]])
-        lo, hi = [], []
-        for a in common.tolist():
-            s, e = int(self._starts[a]), int(self._starts[a + 1])
-            ps = self._post[s:e]
-            lo.append(s + np.searchsorted(ps, seeds, "left"))
-            hi.append(s + np.searchsorted(ps, seeds, "right"))
-        m2, d2 = self._gather(np.concatenate(lo), np.concatenate(hi), np.repeat(qpos[stop], seeds.size))
-        return np.concatenate([mel, m2]), np.concatenate([diag, d2])
+            seeds = np.sort(seeds[np.argpartition(-counts[seeds], SEEDS - 1)[:SEEDS]])
+        rest = rest[np.argsort(at[rest], kind="stable")]  # sorted probes: each search starts where the last ended
+        probe = ((at[rest][:, None] << 32) | seeds[None, :]).ravel()  # (key, line), as _by_key_line is sorted
+        lo = np.searchsorted(self._by_key_line, probe, "left")
+        hi = np.searchsorted(self._by_key_line, probe, "right")
+        m2, d2, w2 = self._gather(lo, hi, np.repeat(qpos[rest], seeds.size), np.repeat(weight[rest], seeds.size))
+        return np.concatenate([mel, m2]), np.concatenate([diag, d2]), np.concatenate([wt, w2])
 
-    def _gather(self, begin: np.ndarray, end: np.ndarray, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The postings in ranges ``[begin, end)`` as ``(line, reference position − query position)``."""
+    def _gather(self, begin: np.ndarray, end: np.ndarray, qpos: np.ndarray,
+                weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The postings in ranges ``[begin, end)`` as ``(line, reference − query position, key weight)``."""
         lengths = end - begin
         total = int(lengths.sum())
         if total == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
         idx = np.repeat(begin - np.cumsum(lengths) + lengths, lengths) + np.arange(total, dtype=np.int64)
-        return self._post[idx], self._pos[idx] - np.repeat(qpos, lengths)
+        return self._post[idx], self._pos[idx] - np.repeat(qpos, lengths), np.repeat(weight, lengths)
 
     def search(self, line: Line) -> list[Hit]:
         """Every confirmed candidate line, closest first."""
