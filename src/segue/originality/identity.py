@@ -6,7 +6,7 @@ step of the *checked* line gets a weight, and a matched step scores in proportio
 
 * a repeated note (interval 0), and any step inside a stretch of six notes with at most two
   distinct pitches (drones, pedal alternations, trills): :data:`NONE`;
-* a step inside a scale run (four or more steps of one or two semitones in one direction) or
+* a step inside a scale run (five or more steps of one or two semitones in one direction) or
   inside five notes that all belong to one major or minor triad (an arpeggio): :data:`LOW`;
 * anything else: :data:`FULL`.
 
@@ -26,7 +26,7 @@ NONE = 0.25
 FEW_PITCHES_WINDOW = 6
 """Notes in the window that is judged by its count of distinct pitches."""
 
-SCALE_RUN = 4
+SCALE_RUN = 5
 """Steps of one or two semitones in one direction that make a scale run."""
 
 ARPEGGIO_WINDOW = 5
