@@ -207,6 +207,7 @@ class Composer:
         self.guard_kept: list[object] = []
         self.guard_rejected: list[object] = []
         self._phrase_melody: list[Note] = []
+        self._prefix_flags: dict[int, bool] = {}  # phrase-so-far length → flagged by the guard
         self._prev_texture: int | None = None
         self.bar_index = start_bar
         self.tick = start_tick
@@ -420,6 +421,7 @@ class Composer:
         if self._phrase is None or self.bar_index - self._phrase.start_bar >= self._phrase.length:
             self._phrase = self._plan(state)
             self._phrase_melody = []
+            self._prefix_flags = {}
         ph = self._phrase
         bip = self.bar_index - ph.start_bar
         key = ph.key
@@ -594,6 +596,20 @@ class Composer:
                 active.add(bass.name)
         return active
 
+    def _flagged_before_this_bar(self) -> bool:
+        """Whether the phrase so far (without the bar being written) is already flagged by the guard.
+
+        Asked only when a new bar is flagged, and remembered per phrase length, so it costs one
+        extra check at most per flagged bar.
+        """
+        n = len(self._phrase_melody)
+        if n == 0 or self.guard is None:
+            return False
+        cached = self._prefix_flags.get(n)
+        if cached is None:
+            cached = self._prefix_flags[n] = bool(getattr(self.guard(list(self._phrase_melody)), "flagged", False))
+        return cached
+
     def _write_melody(self, ctx: BarContext, part: Part, density: float, mem: dict, ph: _Phrase,
                       state: MusicalState, recalled: mel.Motif | None = None) -> list[Note]:
         key = ctx.key
@@ -647,7 +663,10 @@ class Composer:
                 if self.guard is None:
                     break
                 verdict = self.guard(self._phrase_melody + melody_notes(ctx, motif, key, low=part.low, high=part.high))
-                if not getattr(verdict, "flagged", False) or attempt == GUARD_RETRIES:
+                flagged = getattr(verdict, "flagged", False)
+                if not flagged or attempt == GUARD_RETRIES or self._flagged_before_this_bar():
+                    # a flag that the phrase carried before this bar (a spec theme quoting a known
+                    # tune: warned about before composing) cannot be mended by writing this bar again
                     self.guard_kept.append(verdict)
                     break
                 self.guard_rejected.append(verdict)  # too close to an existing work: write it again

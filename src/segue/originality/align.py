@@ -46,7 +46,7 @@ ADDED = 1.0  # subtracted: a note the checked line adds (an ornament, a split no
 WINDOW = 24
 """Steps (≈ 25 notes, 3-6 bars of a tune) that a copied passage must span to score 1.0."""
 
-MIN_WINDOW = 16
+MIN_WINDOW = 20
 """The normaliser never drops below this, so a short phrase must match in full to score ≥ 16/WINDOW of it."""
 
 FLOOR = 0.45

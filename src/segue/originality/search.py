@@ -35,9 +35,9 @@ from segue.originality.results import GuardResult
 from segue.originality.store import IndexInfo, ReferenceIndex, WorkRow
 from segue.originality.verdict import DEFAULT_THRESHOLDS, Thresholds
 
-CANDIDATES = 48
+CANDIDATES = 64
 """Lines confirmed by alignment per query line: the true source of a planted copy ranks first or
-second by weighted shared keys in almost every benchmark case, so 48 leaves a wide margin."""
+second by weighted shared keys in almost every benchmark case, so 64 leaves a wide margin."""
 
 DIAGONAL = 16
 """Width (steps) of the diagonal bins votes are counted in: ornaments, split notes and dropped
