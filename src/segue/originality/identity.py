@@ -21,7 +21,7 @@ import numpy as np
 
 FULL = 1.0
 LOW = 0.5
-NONE = 0.25
+NONE = 0.0
 
 FEW_PITCHES_WINDOW = 6
 """Notes in the window that is judged by its count of distinct pitches."""
