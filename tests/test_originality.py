@@ -26,7 +26,8 @@ from segue.originality import (
     cli_check, cli_index_add, summarise,
 )
 from segue.originality.align import align, best_scores, concat, similarity
-from segue.originality.benchmark import DISTORTIONS, aligner_score, auc, labelled_pairs
+from segue.originality.benchmark import (DISTORTIONS, add_ornaments, aligner_score, auc, labelled_pairs,
+                                         two_notes_changed)
 from segue.originality.identity import step_weights
 from segue.originality.bars import BarGrid
 from segue.originality.calibration import (
@@ -538,3 +539,87 @@ def test_identity_weights_discount_drones_alternations_scales_and_arpeggios():
     droning = _line([48] * 64, [1.0] * 64)
     assert aligner_score([droning], [_line([43] * 80, [0.5] * 80)]) == 0.0
     assert aligner_score([droning], [droning]) == 0.0
+
+
+# ---------------------------------------------------------------- checking everything we write
+
+_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+
+
+def _quoting_spec(tune_line: Line, beats: float = 12.0):
+    """The fantasy example with its main theme replaced by the first bars of a corpus tune."""
+    from segue.spec.load import load_spec_text
+
+    n = int(np.searchsorted(tune_line.onsets, tune_line.onsets[0] + beats))
+    spans = np.diff(tune_line.onsets[:n + 1])
+    text = " ".join(f"{_NAMES[int(p) % 12]}{int(p) // 12 - 1}:{d:g}" for p, d in zip(tune_line.pitches[:n], spans))
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    source = (examples / "fantasy_game.yaml").read_text()
+    main = 'notes: "D4:1 E4:0.5 F4:0.5 A4:1.5 G4:0.5  F4:1 E4:1 D4:2  A4:1 B4:0.5 C5:0.5 D5:1.5 C5:0.5  A4:3 r:1"'
+    assert main in source
+    return load_spec_text(source.replace(main, f'notes: "{text}"'), base_dir=examples)
+
+
+def test_a_theme_quoting_a_known_tune_is_warned_about_and_costs_no_regenerations(corpus_tunes):
+    from segue import pipeline
+
+    tune = next(t for t in corpus_tunes if t.ident.startswith("ryansMammoth/42dHighland"))
+    heard: list[str] = []
+    perf = pipeline.compose(_quoting_spec(tune.line), bars=8, seed=3, warn=heard.append)
+    assert len(heard) == 1 and tune.title in heard[0] and "theme 'main'" in heard[0]
+    entry = perf.provenance["originality"]
+    theme = next(t for t in entry["themes"] if t["theme"] == "main")
+    assert theme["verdict"] != ORIGINAL and theme["nearest"]["ident"] == tune.ident
+    assert [t["verdict"] for t in entry["themes"] if t["theme"] != "main"] == [ORIGINAL, ORIGINAL]
+    # the flag comes from the theme, stated verbatim: writing the next bar again cannot mend it
+    assert entry["phrases_regenerated"] == 0 and entry["phrases_flagged"] >= 1
+    lead = next(x for x in entry["layers"] if x["layer"] == "lead")
+    assert lead["verdict"] != ORIGINAL and entry["verdict"] != ORIGINAL
+    assert {x["layer"] for x in entry["layers"]} >= {"lead", "bass", "(whole file)"}
+
+
+def test_dark_ambient_pieces_are_original_in_every_layer():
+    """The drone once matched a Bach chorale's timpani part note for note (a COPY at 1.00)."""
+    from segue import pipeline
+    from segue.spec.load import load_spec
+
+    spec = load_spec(Path(__file__).resolve().parents[1] / "examples" / "dark_ambient.yaml")
+    heard: list[str] = []
+    for seed in (1, 2):
+        entry = pipeline.compose(spec, bars=16, seed=seed, warn=heard.append).provenance["originality"]
+        assert entry["verdict"] == ORIGINAL, entry["layers"]
+        drone = next(x for x in entry["layers"] if x["layer"] == "drone")
+        assert drone["verdict"] == ORIGINAL and drone["notes"] > 0
+    assert heard == []
+
+
+def test_installed_segue_check_exits_0_original_1_similar_or_copy_2_error(tmp_path: Path, corpus_tunes):
+    """Through the real console script, as a build script would run it."""
+    segue = Path(sys.executable).parent / "segue"
+    assert segue.is_file()
+    env = {**os.environ, "SEGUE_INDEX": str(tmp_path / "none.sqlite"), "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(segue), "check", *args], capture_output=True, text=True, env=env, timeout=120)
+
+    rng = np.random.default_rng(8)
+    original = _write_midi(tmp_path / "mine.mid", [_random_tune(rng, 48).triples()])
+    done = run(str(original))
+    assert done.returncode == 0 and "ORIGINAL" in done.stdout, done.stdout + done.stderr
+    tune = next(t for t in corpus_tunes if t.ident.startswith("oneills1850/"))
+    copied = _write_midi(tmp_path / "copied.mid", [transpose(tune.line, rng).triples()])
+    done = run(str(copied))
+    assert done.returncode == 1 and "COPY" in done.stdout and tune.title in done.stdout
+    # a disguised copy that lands between the thresholds: similar, and still exit status 1
+    similar = None
+    for k in range(200):
+        piece = two_notes_changed(add_ornaments(excerpt(corpus_tunes[k], rng), rng), rng)
+        path = _write_midi(tmp_path / f"similar{k}.mid", [piece.triples()])
+        if check_file(path).verdict == "similar":
+            similar = path
+            break
+    assert similar is not None
+    done = run(str(similar), "--json")
+    assert done.returncode == 1 and json.loads(done.stdout)["verdict"] == "similar"
+    done = run(str(tmp_path / "missing.mid"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr + done.stdout
