@@ -623,3 +623,18 @@ def test_installed_segue_check_exits_0_original_1_similar_or_copy_2_error(tmp_pa
     assert done.returncode == 1 and json.loads(done.stdout)["verdict"] == "similar"
     done = run(str(tmp_path / "missing.mid"))
     assert done.returncode == 2 and "Traceback" not in done.stderr + done.stdout
+
+
+def test_a_long_layer_is_aligned_column_by_column_with_exactly_the_same_scores():
+    rng = np.random.default_rng(4)
+    q = _random_tune(rng, 300)
+    targets = [_random_tune(rng, int(n)) for n in rng.integers(10, 60, size=12)]
+    targets.append(Line("copied", q.pitches[100:150].copy(), q.onsets[100:150] - q.onsets[100],
+                        q.durations[100:150].copy()))
+    q_iv, q_r = tokens(q)
+    w = step_weights(q.pitches)
+    t_iv, t_r, bounds = concat([tokens(x) for x in targets])
+    batched = best_scores(q_iv, q_r, t_iv, t_r, bounds, w)  # targets are short: the column-wise pass
+    single = [align(q_iv, q_r, *tokens(x), w) for x in targets]
+    assert batched.tolist() == [0.0 if a is None else a.raw for a in single]
+    assert batched[-1] == batched.max() and batched[-1] > 40

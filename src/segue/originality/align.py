@@ -91,6 +91,8 @@ def best_scores(q_iv: np.ndarray, q_r: np.ndarray, t_iv: np.ndarray, t_r: np.nda
     if n == 0 or q_iv.size == 0 or k <= 0:
         return np.zeros(max(k, 0), dtype=np.float64)
     w = _weights(q_iv, q_w)
+    if 2 * int(np.diff(bounds).max()) < q_iv.size:  # a whole layer against short lines: loop over them instead
+        return _best_scores_by_column(q_iv, q_r, w, t_iv, t_r, bounds)
     seg = np.repeat(np.arange(k, dtype=np.int64), np.diff(bounds))
     starts = bounds[:-1][np.diff(bounds) > 0]
     col = np.arange(n, dtype=np.float64)
@@ -110,6 +112,42 @@ def best_scores(q_iv: np.ndarray, q_r: np.ndarray, t_iv: np.ndarray, t_r: np.nda
     nonempty = np.diff(bounds) > 0
     out[nonempty] = np.maximum.reduceat(best, starts)
     return out
+
+
+def _best_scores_by_column(q_iv: np.ndarray, q_r: np.ndarray, w: np.ndarray, t_iv: np.ndarray, t_r: np.ndarray,
+                           bounds: np.ndarray) -> np.ndarray:
+    """The same scores as :func:`best_scores`, looping over the targets' steps instead of the query's.
+
+    Checking a finished layer (hundreds of steps) against candidate lines of a few dozen steps
+    would take one numpy pass per query step; here it takes one per target step, all targets
+    and all query steps at once (targets padded with steps that never match: padding can only
+    lower a score, so the maxima are exactly those of the row-wise pass).
+    """
+    k, m = bounds.size - 1, q_iv.size
+    lengths = np.diff(bounds)
+    width = int(lengths.max())
+    pad_iv = np.full((k, width), np.iinfo(np.int16).min, dtype=np.int64)
+    pad_r = np.zeros((k, width), dtype=np.int64)
+    row = np.repeat(np.arange(k), lengths)
+    col = np.arange(t_iv.size) - np.repeat(bounds[:-1], lengths)
+    pad_iv[row, col] = t_iv
+    pad_r[row, col] = t_r
+    qi = q_iv.astype(np.int64)[None, :]
+    qr = q_r.astype(np.int64)[None, :]
+    full, changed = (MATCH * w)[None, :], (RHYTHM_CHANGED * w)[None, :]
+    up = ADDED * np.arange(m, dtype=np.float64)[None, :]
+    prev = np.zeros((k, m))
+    best = np.zeros(k)
+    diag = np.zeros((k, m))
+    for j in range(width):
+        tj, rj = pad_iv[:, j:j + 1], pad_r[:, j:j + 1]
+        s = np.where(qi == tj, np.where(qr == rj, full, changed), MISMATCH)
+        diag[:, 1:] = prev[:, :-1]
+        diag[:, 0] = 0.0
+        a = np.maximum(np.maximum(diag + s, prev - GAP), 0.0)
+        prev = np.maximum.accumulate(a + up, axis=1) - up
+        np.maximum(best, prev.max(axis=1), out=best)
+    return best
 
 
 @dataclass(frozen=True, slots=True)
