@@ -39,6 +39,15 @@ CANDIDATES = 64
 """Lines confirmed by alignment per query line: the true source of a planted copy ranks first or
 second by weighted shared keys in almost every benchmark case, so 64 leaves a wide margin."""
 
+LONG_LINE = 96
+"""Candidates are confirmed in inverse proportion to the query's length (the alignment's cost is
+their product): ``CANDIDATES`` for a 96-note line, up to 4 × as many for a short phrase — which
+shares few keys with its source and needs the margin — and fewer for a whole layer, which shares
+so many that its source ranks first by far."""
+
+LONG_LINE_CANDIDATES = 16
+"""The fewest candidates any line is confirmed against."""
+
 DIAGONAL = 16
 """Width (steps) of the diagonal bins votes are counted in: ornaments, split notes and dropped
 repeats shift a copy's diagonal by a step or two, never by a bin over a short passage."""
@@ -193,12 +202,13 @@ class Guard:
             cell = (mel << 24) | ((shifted + stagger) // DIAGONAL)
             slot = ((cell * _MIX_CELLS) >> np.int64(64 - _TABLE_BITS)) & ((1 << _TABLE_BITS) - 1)
             np.maximum(best, np.bincount(slot, weights=wt, minlength=1 << _TABLE_BITS)[slot], out=best)
-        m = min(best.size, 16 * self.candidates)
+        wanted = max(LONG_LINE_CANDIDATES, min(4 * self.candidates, self.candidates * LONG_LINE // max(len(line), 1)))
+        m = min(best.size, 16 * wanted)
         sel = np.argpartition(-best, m - 1)[:m] if m < best.size else np.arange(best.size)
         order = np.lexsort((mel[sel], -best[sel]))
         lines, votes = mel[sel][order], best[sel][order]
         _, first = np.unique(lines, return_index=True)
-        first = np.sort(first)[:self.candidates]
+        first = np.sort(first)[:wanted]
         return lines[first], votes[first]
 
     def _hits(self, at: np.ndarray, qpos: np.ndarray,
