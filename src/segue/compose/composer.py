@@ -208,6 +208,7 @@ class Composer:
         self.guard_rejected: list[object] = []
         self._phrase_melody: list[Note] = []
         self._prefix_flags: dict[int, bool] = {}  # phrase-so-far length → flagged by the guard
+        self._phrase_has_theme = False  # the phrase so far sings bars of a spec theme (never guarded)
         self._prev_texture: int | None = None
         self.bar_index = start_bar
         self.tick = start_tick
@@ -422,6 +423,7 @@ class Composer:
             self._phrase = self._plan(state)
             self._phrase_melody = []
             self._prefix_flags = {}
+            self._phrase_has_theme = False
         ph = self._phrase
         bip = self.bar_index - ph.start_bar
         key = ph.key
@@ -603,8 +605,8 @@ class Composer:
         extra check at most per flagged bar.
         """
         n = len(self._phrase_melody)
-        if n == 0 or self.guard is None:
-            return False
+        if n == 0 or self.guard is None or not self._phrase_has_theme:
+            return False  # only the spec's theme, stated as written, can carry a flag into a phrase
         cached = self._prefix_flags.get(n)
         if cached is None:
             cached = self._prefix_flags[n] = bool(getattr(self.guard(list(self._phrase_melody)), "flagged", False))
@@ -722,6 +724,7 @@ class Composer:
             base = theme_bar(0)
             if base is not None:
                 motif = mel.sequence(base, ph.seq_step)
+        from_theme = motif is not None and recipe[:1] in ("T", "S", "F")  # the theme's bars, sequences, fragments
         if motif is None:
             motif = fresh(recipe if recipe in ("N", "N2") else f"N:{recipe}")
         if not verbatim and not recipe.startswith("C"):
@@ -740,6 +743,7 @@ class Composer:
             # with no theme in the spec, the opening bars become the piece's own theme to develop later
             # (absolute diatonic indices carry over between keys: index 35 is the tonic of octave 4 in any key)
             self._self_theme.append(list(motif))
+        self._phrase_has_theme |= from_theme and bool(motif)
         return self._sung(ctx, motif, key, mem, ph, part)
 
     def _pick_up(self, motif: mel.Motif, ph: _Phrase, theme: list[mel.Motif]) -> mel.Motif:

@@ -30,7 +30,8 @@ LEAD_ROLES = frozenset({"melody", "lead", "counter_melody"})
 
 def check_themes(themes: Mapping[str, Sequence[Note]], guard: GuardFn) -> dict[str, GuardResult]:
     """Each spec theme, checked as written (before composing)."""
-    return {name: guard(list(notes)) for name, notes in themes.items() if notes}
+    results = {name: guard(list(notes)) for name, notes in themes.items() if notes}
+    return {name: r for name, r in results.items() if isinstance(r, GuardResult)}  # a custom guard may say less
 
 
 def theme_warning(name: str, result: GuardResult) -> str:
@@ -71,9 +72,13 @@ def check_layers(layers: Sequence[tuple[str, str, Sequence[Note]]], guard: Guard
             continue
         everything.extend(notes)
         weight = 1.0 if role in LEAD_ROLES else ACCOMPANIMENT_WEIGHT
-        out.append({"layer": name, "role": role, **_weighted(guard(list(notes)), weight)})
+        result = guard(list(notes))
+        if isinstance(result, GuardResult):  # a custom guard may answer only flagged / not flagged
+            out.append({"layer": name, "role": role, **_weighted(result, weight)})
     if len([x for x in layers if x[2]]) > 1:
-        out.append({"layer": "(whole file)", "role": "all", **guard(sorted(everything)).to_dict()})
+        result = guard(sorted(everything))
+        if isinstance(result, GuardResult):
+            out.append({"layer": "(whole file)", "role": "all", **result.to_dict()})
     return out
 
 

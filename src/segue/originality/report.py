@@ -50,7 +50,7 @@ class Match:
     index: str  # name of the index it is in
     score: float
     verdict: str
-    shared_ngrams: int
+    shared_ngrams: float  # weighted votes of shared keys along one diagonal
     passages: tuple[Passage, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
