@@ -30,10 +30,10 @@ MAX_RATIO = 6
 MAX_INTERVAL = 30
 """Leaps beyond two and a half octaves are clamped; they are not melodic steps in any tune."""
 
-WINNOW = 4
+WINNOW = 6
 """The index *file* keeps one key per window of this many (the smallest hash: "winnowing", as in
 MOSS): about 2/(WINNOW+1) of all keys, so that writing a catalogue stays fast, yet any passage of
-WINNOW + NGRAM - 1 moving steps (eight notes) shared with a query is still found by an SQL look-up.
+WINNOW + NGRAM - 1 moving steps (ten notes) shared with a query is still found by an SQL look-up.
 The in-memory :class:`~segue.originality.search.Guard` recomputes *every* key from the stored
 notes (faster than reading the table back), so its diagonal voting sees every shared key."""
 

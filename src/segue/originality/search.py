@@ -41,7 +41,7 @@ second by weighted shared keys in almost every benchmark case, so 64 leaves a wi
 
 LONG_LINE = 96
 """Candidates are confirmed in inverse proportion to the query's length (the alignment's cost is
-their product): ``CANDIDATES`` for a 96-note line, up to 4 × as many for a short phrase — which
+their product): ``CANDIDATES`` for a 96-note line, up to 2 × as many for a short phrase — which
 shares few keys with its source and needs the margin — and fewer for a whole layer, which shares
 so many that its source ranks first by far."""
 
@@ -202,7 +202,7 @@ class Guard:
             cell = (mel << 24) | ((shifted + stagger) // DIAGONAL)
             slot = ((cell * _MIX_CELLS) >> np.int64(64 - _TABLE_BITS)) & ((1 << _TABLE_BITS) - 1)
             np.maximum(best, np.bincount(slot, weights=wt, minlength=1 << _TABLE_BITS)[slot], out=best)
-        wanted = max(LONG_LINE_CANDIDATES, min(4 * self.candidates, self.candidates * LONG_LINE // max(len(line), 1)))
+        wanted = max(LONG_LINE_CANDIDATES, min(2 * self.candidates, self.candidates * LONG_LINE // max(len(line), 1)))
         m = min(best.size, 16 * wanted)
         sel = np.argpartition(-best, m - 1)[:m] if m < best.size else np.arange(best.size)
         order = np.lexsort((mel[sel], -best[sel]))
