@@ -120,7 +120,7 @@ def main() -> None:
             print(f"check a 16-bar phrase against {guard.melodies:,} melodies, {label}: {len(phrases)} phrases of "
                   f"{statistics.median(sizes):.0f} notes (median); median {statistics.median(times):.1f} ms, "
                   f"p95 {times[int(0.95 * len(times))]:.1f} ms, max {times[-1]:.1f} ms; {flagged} flagged   "
-                  f"[bar: <= 50 ms]")
+                  f"[bar: <= 20 ms median]")
         guard.close()
 
 

@@ -163,8 +163,12 @@ def test_originality_guard_runs_by_default_and_regenerates_flagged_bars(specs, t
         flagged: bool
 
     calls: list[int] = []
+    last: list = []
 
     def strict_guard(notes):  # flags the first attempt at every fresh bar: it must be written again
+        if len(notes) < len(last) and list(notes) == last[:len(notes)]:
+            return Verdict(flagged=False)  # the phrase without the new bar (asked when a bar is flagged) is fine
+        last[:] = list(notes)
         calls.append(len(notes))
         return Verdict(flagged=len(calls) % (GUARD_RETRIES + 1) != 0)
 

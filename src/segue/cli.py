@@ -33,6 +33,11 @@ def _esc(value: object) -> str:
     return escape(str(value))
 
 
+def _warn(message: str) -> None:
+    """A warning the user should read (a theme that quotes a known work), on stderr."""
+    err.print(f"[yellow]warning:[/yellow] {_esc(message)}")
+
+
 class UserError(Exception):
     """Anything the user can fix: printed as one line, exit status 2."""
 
@@ -143,14 +148,15 @@ def compose(
     if kind == "audio":
         with progress_bar("rendering") as cb:
             r = pipeline.render(spec_obj, bars=bars, seconds=seconds, seed=seed, affect=affect,
-                                soundfont=soundfont, progress=cb, keep_stems=stems is not None)
+                                soundfont=soundfont, progress=cb, keep_stems=stems is not None, warn=_warn)
         written = pipeline.write_rendered(r, out_path, stems)
         perf = r.performance
     else:
         if stems is not None:
             raise UserError("--stems needs an audio output (.wav or .flac)")
         with progress_bar("composing") as cb:
-            perf = pipeline.compose(spec_obj, bars=bars, seconds=seconds, seed=seed, affect=affect, progress=cb)
+            perf = pipeline.compose(spec_obj, bars=bars, seconds=seconds, seed=seed, affect=affect, progress=cb,
+                                    warn=_warn)
         written = [pipeline.write_performance(perf, out_path)]
     dt = time.perf_counter() - t0
     out.print(f"[green]wrote[/green] {_esc(written[0])}  ({len(perf.bars)} bars, {perf.seconds:.1f} s, "

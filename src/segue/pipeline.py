@@ -75,16 +75,45 @@ def make_conductor(spec: object, *, seed: int | None = None, affect: Affect | No
                      guard=g)
 
 
-def originality_summary(conductor: Conductor) -> dict | None:
+def originality_summary(conductor: Conductor, perf: Performance | None = None,
+                        themes: dict | None = None) -> dict | None:
+    """The sidecar's originality entry: phrases checked while composing, the spec's themes, and —
+    given the finished performance — every pitched layer and the whole file."""
     if conductor.guard is None:
         return {"guard": "off"}
-    from segue.originality import summarise
+    from segue.originality.piece import check_layers, piece_summary
 
     kept, rejected = conductor.guard_results()
-    return summarise(kept, rejected)
+    layers = None
+    if perf is not None:
+        pitched = [(p.name, p.role, perf.notes(p.name)) for p in conductor.parts
+                   if not p.is_drums and p.role != "percussion"]
+        layers = check_layers(pitched, conductor.guard)
+    return piece_summary(kept, rejected, themes, layers)
 
 
-def provenance(conductor: Conductor, bars: int, affect: Affect | None = None, controls: object | None = None) -> dict:
+def check_themes(conductor: Conductor, warn: Callable[[str], None] | None = None) -> dict:
+    """Check the spec's themes before composing; each flagged one is reported through ``warn``
+    (default: :func:`warnings.warn`) with the work it quotes. Returns name → guard result."""
+    if conductor.guard is None or not conductor.themes:
+        return {}
+    import warnings
+
+    from segue.originality.piece import check_themes as check, theme_warning
+
+    results = check(conductor.themes, conductor.guard)
+    for name, r in results.items():
+        if getattr(r, "flagged", False):
+            message = theme_warning(name, r)
+            if warn is None:
+                warnings.warn(message, UserWarning, stacklevel=3)
+            else:
+                warn(message)
+    return results
+
+
+def provenance(conductor: Conductor, bars: int, affect: Affect | None = None, controls: object | None = None,
+               perf: Performance | None = None, themes: dict | None = None) -> dict:
     """Where a file came from: enough to reproduce it exactly and to audit the model and data."""
     style = conductor.style
     ctl = json.dumps(controls, sort_keys=True, default=str) if controls is not None else None
@@ -101,7 +130,7 @@ def provenance(conductor: Conductor, bars: int, affect: Affect | None = None, co
         "affect": None if affect is None else {"valence": affect.valence, "arousal": affect.arousal,
                                                "intensity": affect.intensity},
         "controls_sha256": hashlib.sha256(ctl.encode()).hexdigest() if ctl else None,
-        "originality": originality_summary(conductor),
+        "originality": originality_summary(conductor, perf, themes),
     }
 
 
@@ -121,13 +150,15 @@ def in_state(spec: object, state: str | None) -> object:
 
 
 def compose(spec: object, *, bars: int | None = None, seconds: float | None = None, seed: int | None = None,
-            affect: Affect | None = None, style: object | None = None, progress: Progress | None = None) -> Performance:
-    """Compose a piece (notes only)."""
+            affect: Affect | None = None, style: object | None = None, progress: Progress | None = None,
+            warn: Callable[[str], None] | None = None) -> Performance:
+    """Compose a piece (notes only). ``warn`` hears about spec themes that quote a known work."""
     c = make_conductor(spec, seed=seed, affect=affect, style=style)
     n = _bar_count(c, bars, seconds)
+    themes = check_themes(c, warn)
     perf = c.perform(n, progress=progress)
     _refuse_silence(perf, c)
-    perf.provenance = provenance(c, n, affect)
+    perf.provenance = provenance(c, n, affect, perf=perf, themes=themes)
     return perf
 
 
@@ -157,12 +188,13 @@ def _bar_count(c: Conductor, bars: int | None, seconds: float | None) -> int:
 def render(spec: object, *, bars: int | None = None, seconds: float | None = None, seed: int | None = None,
            affect: Affect | None = None, style: object | None = None, soundfont: Path | None = None,
            tail_seconds: float = 2.0, block: int = 2048, progress: Progress | None = None,
-           keep_stems: bool = False) -> Rendered:
+           keep_stems: bool = False, warn: Callable[[str], None] | None = None) -> Rendered:
     """Compose and play a piece through the engine; returns the mastered mix (and stems if asked)."""
     from segue.audio import normalise_loudness
 
     c = make_conductor(spec, seed=seed, affect=affect, style=style)
     n = _bar_count(c, bars, seconds)
+    themes = check_themes(c, warn)
     c.end_at(n)
     engine = Engine(c, soundfont=soundfont)
     mixes: list[np.ndarray] = []
@@ -182,7 +214,7 @@ def render(spec: object, *, bars: int | None = None, seconds: float | None = Non
             break
     perf = c.performance()
     _refuse_silence(perf, c)
-    perf.provenance = provenance(c, n, affect)
+    perf.provenance = provenance(c, n, affect, perf=perf, themes=themes)
     total = end + int(tail_seconds * engine.sample_rate)
     full = np.concatenate(mixes)[latency : latency + total]
     mastered, report = normalise_loudness(full, engine.sample_rate)
@@ -304,7 +336,8 @@ def play(spec: object, timeline: object, *, seed: int | None = None, soundfont: 
     perf.end = c.tempo_map.tick_at_sample(total)
     log = Timeline(controls=list(engine.control_log), duration=total / timeline.sample_rate,
                    seed=c.seed, sample_rate=timeline.sample_rate)
-    perf.provenance = provenance(c, len(perf.sounding_bars()), None, log.to_dict())
+    perf.provenance = provenance(c, len(perf.sounding_bars()), None, log.to_dict(), perf=perf,
+                                 themes=check_themes(c, lambda message: None))
     full = np.concatenate(mixes)[latency:latency + total] if keep_audio else np.zeros((0, 2), np.float32)
     st_out = {k: np.concatenate(v)[:total] for k, v in stems.items()} if keep_stems else {}
     return Played(perf, full, list(engine.events), log, st_out, engine.rejected)

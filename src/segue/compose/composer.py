@@ -209,6 +209,8 @@ class Composer:
         self.guard_kept: list[object] = []
         self.guard_rejected: list[object] = []
         self._phrase_melody: list[Note] = []
+        self._prefix_flags: dict[int, bool] = {}  # phrase-so-far length → flagged by the guard
+        self._phrase_has_theme = False  # the phrase so far sings bars of a spec theme (never guarded)
         self._prev_texture: int | None = None
         self.bar_index = start_bar
         self.tick = start_tick
@@ -437,6 +439,8 @@ class Composer:
         if self._phrase is None or self.bar_index - self._phrase.start_bar >= self._phrase.length:
             self._phrase = self._plan(state)
             self._phrase_melody = []
+            self._prefix_flags = {}
+            self._phrase_has_theme = False
         ph = self._phrase
         bip = self.bar_index - ph.start_bar
         key = ph.key
@@ -611,6 +615,20 @@ class Composer:
                 active.add(bass.name)
         return active
 
+    def _flagged_before_this_bar(self) -> bool:
+        """Whether the phrase so far (without the bar being written) is already flagged by the guard.
+
+        Asked only when a new bar is flagged, and remembered per phrase length, so it costs one
+        extra check at most per flagged bar.
+        """
+        n = len(self._phrase_melody)
+        if n == 0 or self.guard is None or not self._phrase_has_theme:
+            return False  # only the spec's theme, stated as written, can carry a flag into a phrase
+        cached = self._prefix_flags.get(n)
+        if cached is None:
+            cached = self._prefix_flags[n] = bool(getattr(self.guard(list(self._phrase_melody)), "flagged", False))
+        return cached
+
     def _write_melody(self, ctx: BarContext, part: Part, density: float, mem: dict, ph: _Phrase,
                       state: MusicalState, recalled: mel.Motif | None = None) -> list[Note]:
         key = ctx.key
@@ -664,7 +682,10 @@ class Composer:
                 if self.guard is None:
                     break
                 verdict = self.guard(self._phrase_melody + melody_notes(ctx, motif, key, low=part.low, high=part.high))
-                if not getattr(verdict, "flagged", False) or attempt == GUARD_RETRIES:
+                flagged = getattr(verdict, "flagged", False)
+                if not flagged or attempt == GUARD_RETRIES or self._flagged_before_this_bar():
+                    # a flag that the phrase carried before this bar (a spec theme quoting a known
+                    # tune: warned about before composing) cannot be mended by writing this bar again
                     self.guard_kept.append(verdict)
                     break
                 self.guard_rejected.append(verdict)  # too close to an existing work: write it again
@@ -720,6 +741,7 @@ class Composer:
             base = theme_bar(0)
             if base is not None:
                 motif = mel.sequence(base, ph.seq_step)
+        from_theme = motif is not None and recipe[:1] in ("T", "S", "F")  # the theme's bars, sequences, fragments
         if motif is None:
             motif = fresh(recipe if recipe in ("N", "N2") else f"N:{recipe}")
         if not verbatim and not recipe.startswith("C"):
@@ -738,6 +760,7 @@ class Composer:
             # with no theme in the spec, the opening bars become the piece's own theme to develop later
             # (absolute diatonic indices carry over between keys: index 35 is the tonic of octave 4 in any key)
             self._self_theme.append(list(motif))
+        self._phrase_has_theme |= from_theme and bool(motif)
         return self._sung(ctx, motif, key, mem, ph, part)
 
     def _pick_up(self, motif: mel.Motif, ph: _Phrase, theme: list[mel.Motif]) -> mel.Motif:

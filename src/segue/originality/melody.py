@@ -18,8 +18,8 @@ import numpy as np
 from segue.music import PPQ, Note
 
 NGRAM = 4
-"""Tokens per fingerprint: four steps (five notes) are rare enough to point at a tune, short enough
-that a rhythm change or an altered note leaves most of a copied passage's n-grams intact."""
+"""Intervals per retrieval key: four steps (five notes) are rare enough to point at a tune, short enough
+that an altered or added note leaves most of a copied passage's keys intact."""
 
 RATIO_STEPS = 2
 """Duration ratios are quantised to half-octaves of log2 (1:1, 3:2, 2:1, 3:1, 4:1 are all distinct)."""
@@ -30,14 +30,16 @@ MAX_RATIO = 6
 MAX_INTERVAL = 30
 """Leaps beyond two and a half octaves are clamped; they are not melodic steps in any tune."""
 
-WINNOW = 4
-"""The index keeps one n-gram per window of this many (the smallest hash: "winnowing", as in MOSS).
-That stores about 2/(WINNOW+1) of all n-grams, yet any passage of WINNOW + NGRAM - 1 steps (eight
-notes) shared with a query is still found, because the query looks up *all* of its n-grams."""
+WINNOW = 6
+"""The index *file* keeps one key per window of this many (the smallest hash: "winnowing", as in
+MOSS): about 2/(WINNOW+1) of all keys, so that writing a catalogue stays fast, yet any passage of
+WINNOW + NGRAM - 1 moving steps (ten notes) shared with a query is still found by an SQL look-up.
+The in-memory :class:`~segue.originality.search.Guard` recomputes *every* key from the stored
+notes (faster than reading the table back), so its diagonal voting sees every shared key."""
 
-TOKEN_BITS = 10
+KEY_BITS = 7
 _MIX = np.int64(-7046029254386353131)  # 0x9E3779B97F4A7C15 as int64: an odd multiplier, so mixing is one-to-one
-METHOD = f"segue-melody-fp/2 ngram={NGRAM} ratio_steps={RATIO_STEPS} winnow={WINNOW}"
+METHOD = f"segue-melody-fp/3 keys=moving-intervals n={NGRAM} winnow={WINNOW}"
 """Written into every index: an index built with other parameters must be rebuilt, not mixed."""
 
 MIN_NOTES = 8
@@ -135,41 +137,58 @@ def tokens(line: Line) -> tuple[np.ndarray, np.ndarray]:
     return intervals, ratios
 
 
-def token_codes(intervals: np.ndarray, ratios: np.ndarray) -> np.ndarray:
-    """Each token as one small integer (< 2**TOKEN_BITS): the letters that fingerprints are words of."""
-    return ((intervals.astype(np.int64) + MAX_INTERVAL + 1) << 4) | (ratios.astype(np.int64) + 8)
+def key_grams(intervals: np.ndarray, bounds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Retrieval keys: every n-gram of *moving* intervals (repeated notes left out), as one int64 each.
 
-
-def fingerprints(codes: np.ndarray, bounds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Every n-gram of token codes as one int64, with its start position, never crossing a line boundary.
-
-    ``codes`` may hold many lines back to back; ``bounds`` gives the start index of each line plus
-    the total length (``[0, len(a), len(a)+len(b), …]``). Packing n 10-bit tokens into one integer
-    and multiplying by an odd constant (mod 2**64) is a perfect hash: two n-grams share a
-    fingerprint only if they are the same n-gram, and the values are spread evenly, which
-    winnowing needs. Returns ``(hashes, starts)`` where ``starts`` index into ``codes``.
+    Why these keys: they carry no rhythm and no key, so a copy in equal notes, in another rhythm,
+    at another tempo or pitch keeps every one of them; dropping repeated notes means that a note
+    split into two (or two tied into one) does not break them either, and a drone has none at all.
+    ``intervals`` may hold many lines back to back, ``bounds`` being each line's start plus the
+    total (``[0, len(a), len(a)+len(b), …]``); a key never crosses a line boundary. Packing n 7-bit
+    intervals into one integer and multiplying by an odd constant (mod 2**64) is a perfect hash.
+    Returns ``(hashes, starts)``, ``starts`` indexing the key's first interval in ``intervals``.
     """
-    total = codes.size
-    if total < NGRAM:
+    iv = np.asarray(intervals, dtype=np.int64)
+    moving = np.flatnonzero(iv != 0)
+    if moving.size < NGRAM:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    width = total - NGRAM + 1
+    codes = iv[moving] + MAX_INTERVAL + 1
+    width = moving.size - NGRAM + 1
     h = np.zeros(width, dtype=np.int64)
     for k in range(NGRAM):
-        h = (h << TOKEN_BITS) | codes[k:k + width]
+        h = (h << KEY_BITS) | codes[k:k + width]
     h *= _MIX  # wraps modulo 2**64 (numpy array arithmetic), a bijection
-    starts = np.arange(width, dtype=np.int64)
+    starts = moving[:width]
     if bounds is None:
         return h, starts
-    # an n-gram is valid when it ends inside the line it starts in
-    line_end = np.repeat(bounds[1:], np.diff(bounds))[:width]
-    ok = starts + NGRAM <= line_end
+    line = np.searchsorted(bounds, moving, side="right") - 1
+    ok = line[:width] == line[NGRAM - 1:]  # first and last interval of the key in the same line
     return h[ok], starts[ok]
 
 
+def ornaments_removed(line: Line) -> np.ndarray:
+    """Indices of the notes left when likely ornaments are taken out: a short neighbour note that
+    returns to the note before it, or a short grace note a step away from the longer note after it.
+
+    A copy disguised with ornaments loses the retrieval keys around each one; the query looks up
+    the keys of this reduced line too (a work's own ornaments stay found by the unreduced keys).
+    """
+    p = line.pitches.astype(np.int64)
+    d = np.diff(line.onsets, append=line.onsets[-1] + line.durations[-1]) if len(line) else line.durations
+    keep = np.ones(p.size, dtype=bool)
+    for k in range(1, p.size - 1):
+        step = abs(int(p[k] - p[k - 1]))
+        neighbour = p[k + 1] == p[k - 1] and 1 <= step <= 2 and d[k] <= d[k - 1]
+        grace = 1 <= abs(int(p[k + 1] - p[k])) <= 2 and d[k] <= 0.5 * d[k + 1] and d[k] <= 0.25
+        if keep[k - 1] and (neighbour or grace):
+            keep[k] = False
+    return np.flatnonzero(keep)
+
+
 def line_fingerprints(line: Line) -> np.ndarray:
-    """The distinct fingerprints of one line (what a query looks up)."""
-    iv, r = tokens(line)
-    h, _ = fingerprints(token_codes(iv, r))
+    """The distinct retrieval keys of one line (what a query looks up)."""
+    iv, _ = tokens(line)
+    h, _ = key_grams(iv)
     return np.unique(h)
 
 
@@ -221,13 +240,9 @@ class Tokenised:
     ratios: np.ndarray
     bounds: np.ndarray  # int64, len(lines) + 1
 
-    @property
-    def codes(self) -> np.ndarray:
-        return token_codes(self.intervals, self.ratios)
-
     def postings(self, winnow: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(hash, line_index, position)`` of the n-grams the index keeps (all of them if not ``winnow``)."""
-        h, start = fingerprints(self.codes, self.bounds)
+        """``(hash, line_index, position)`` of the keys the index keeps (all of them if not ``winnow``)."""
+        h, start = key_grams(self.intervals, self.bounds)
         line = np.searchsorted(self.bounds, start, side="right") - 1
         if winnow:
             keep = winnowed(h, line)

@@ -50,13 +50,13 @@ class Match:
     index: str  # name of the index it is in
     score: float
     verdict: str
-    shared_ngrams: int
+    shared_ngrams: float  # weighted votes of shared keys along one diagonal
     passages: tuple[Passage, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"title": self.title, "ident": self.ident, "collection": self.collection, "source": self.source,
                 "index": self.index, "score": round(self.score, 4), "verdict": self.verdict,
-                "shared_ngrams": self.shared_ngrams, "passages": [p.to_dict() for p in self.passages]}
+                "shared_ngrams": round(float(self.shared_ngrams), 2), "passages": [p.to_dict() for p in self.passages]}
 
 
 @dataclass(frozen=True)

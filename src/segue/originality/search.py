@@ -4,9 +4,13 @@
 sorted hashes with offsets into a posting array, every line's tokens back to back), so a
 phrase is checked in a few milliseconds with no database round trip:
 
-1. *Candidates.* The phrase's distinct n-gram fingerprints are looked up (binary search);
-   every line that shares one gets a vote per distinct shared n-gram (``bincount``); the
-   :data:`CANDIDATES` lines with most votes go on.
+1. *Candidates.* The phrase's distinct keys (n-grams of moving intervals: no rhythm, no key,
+   no repeated notes — see :func:`~segue.originality.melody.key_grams`) are looked up (binary
+   search); every line that shares one gets a vote per shared key *on one diagonal* (the same
+   offset between the two lines: a copied passage shares its keys in order); the
+   :data:`CANDIDATES` lines with most votes go on. The keys are as tolerant as
+   the aligner (everything the aligner forgives — rhythm, tempo, key, split notes — leaves them
+   intact), so the gate loses no pair the aligner would score; the benchmark checks it pair by pair.
 2. *Confirmation.* Each candidate is aligned with the phrase (:mod:`~segue.originality.align`),
    all in one vectorised pass; the alignment score, not the vote count, is the similarity.
 """
@@ -23,16 +27,44 @@ import numpy as np
 
 from segue.originality.align import Alignment, align, best_scores, similarity
 from segue.originality.errors import OriginalityError
+from segue.originality.identity import step_weights
 from segue.originality.locations import corpus_index_path, default_user_index
 from segue.music import PPQ, Note
-from segue.originality.melody import Line, line_fingerprints, line_from_notes, tokenise, tokens
+from segue.originality.melody import NGRAM, Line, key_grams, line_from_notes, ornaments_removed, tokenise, tokens
 from segue.originality.results import GuardResult
 from segue.originality.store import IndexInfo, ReferenceIndex, WorkRow
 from segue.originality.verdict import DEFAULT_THRESHOLDS, Thresholds
 
-CANDIDATES = 32
+CANDIDATES = 64
 """Lines confirmed by alignment per query line: the true source of a planted copy ranks first or
-second by shared n-grams in almost every calibration case, so 32 leaves a wide margin."""
+second by weighted shared keys in almost every benchmark case, so 64 leaves a wide margin."""
+
+LONG_LINE = 96
+"""Candidates are confirmed in inverse proportion to the query's length (the alignment's cost is
+their product): ``CANDIDATES`` for a 96-note line, up to 2 × as many for a short phrase — which
+shares few keys with its source and needs the margin — and fewer for a whole layer, which shares
+so many that its source ranks first by far."""
+
+LONG_LINE_CANDIDATES = 16
+"""The fewest candidates any line is confirmed against."""
+
+DIAGONAL = 16
+"""Width (steps) of the diagonal bins votes are counted in: ornaments, split notes and dropped
+repeats shift a copy's diagonal by a step or two, never by a bin over a short passage."""
+
+SEEDS = 1000
+"""Lines in which common keys are looked up (those sharing most rare keys with the query)."""
+
+BUDGET = 25_000
+"""Postings gathered in full per query line (rarest keys first); the rest are looked up in seed lines
+only. The corpus index never reaches it; at 100,000 melodies it keeps a check within its 20 ms."""
+
+SEEDS = 128
+"""Lines in which the common keys beyond the budget are looked up (those sharing most rarer keys)."""
+
+
+_TABLE_BITS = 20
+_MIX_CELLS = np.int64(-7046029254386353131)  # odd multiplier: (line, diagonal) cells spread over the table
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +74,8 @@ class Hit:
     index: int  # position of the index in the guard's list
     work: int  # work id inside that index
     melody: int  # melody id inside that index
-    shared: int  # distinct n-grams in common
-    raw: int  # alignment score
+    shared: float  # weighted distinct keys in common
+    raw: float  # alignment score
     score: float  # similarity 0..1
 
 
@@ -101,40 +133,29 @@ class Guard:
 
     def _load(self) -> None:
         ids, works, which, lines = [], [], [], []
-        hashes, melodies = [], []
-        base = 0
         for k, ix in enumerate(self._indexes):
             m_ids, w_ids, m_lines = ix.melody_rows()
-            h, m = ix.postings()
-            # map melody ids of this index to global positions (ids are sorted)
-            pos = np.searchsorted(m_ids, m)
-            if m.size and (m_ids.size == 0 or (pos >= m_ids.size).any() or not np.array_equal(m_ids[pos], m)):
-                raise OriginalityError(f"{ix.path}: postings point at missing melodies; the index is damaged "
-                                       "(rebuild it with `segue index add`)")
-            hashes.append(h)
-            melodies.append(pos + base)
             ids.append(m_ids)
             works.append(w_ids)
             which.append(np.full(m_ids.size, k, np.int16))
             lines += m_lines
-            base += m_ids.size
         self._mel_id = np.concatenate(ids) if ids else np.zeros(0, np.int64)
         self._mel_work = np.concatenate(works) if works else np.zeros(0, np.int64)
         self._mel_index = np.concatenate(which) if which else np.zeros(0, np.int16)
         tok = tokenise(lines)
         self._iv, self._r, self._bounds = tok.intervals, tok.ratios, tok.bounds
         self._lengths = np.diff(self._bounds)
-        h = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
-        m = np.concatenate(melodies) if melodies else np.zeros(0, np.int64)
-        order = np.lexsort((m, h))
-        h, m = h[order], m[order]
-        if h.size:  # one vote per line per n-gram, however often the line repeats it
-            keep = np.ones(h.size, dtype=bool)
-            keep[1:] = (h[1:] != h[:-1]) | (m[1:] != m[:-1])
-            h, m = h[keep], m[keep]
+        # the same keys the index file stores (same function), recomputed from the notes: faster
+        # than reading millions of rows back, and with their positions for diagonal voting
+        h, m, pos = tok.postings(winnow=False)
+        order = np.lexsort((pos, m, h))
+        h, m, pos = h[order], m[order], pos[order]
         self._keys, first = np.unique(h, return_index=True)
         self._starts = np.append(first, h.size).astype(np.int64)
-        self._post = m.astype(np.int32)
+        self._post = m.astype(np.int64)
+        self._pos = pos.astype(np.int64)
+        key_no = np.repeat(np.arange(self._keys.size, dtype=np.int64), np.diff(self._starts))
+        self._by_key_line = (key_no << 32) | self._post  # sorted: postings are ordered by key, then line
 
     @property
     def melodies(self) -> int:
@@ -143,24 +164,90 @@ class Guard:
     # ------------------------------------------------------------ searching
 
     def candidates_for(self, line: Line) -> tuple[np.ndarray, np.ndarray]:
-        """``(global line positions, shared n-gram counts)`` of the best candidates, most shared first."""
-        qh = line_fingerprints(line)
+        """``(global line positions, votes)`` of the best candidates, most votes first.
+
+        A vote is a shared key; votes count only along one *diagonal* of a line (reference position − query position, in bins of :data:`DIAGONAL`
+        steps, two staggered grids): a copied passage shares its keys in order, at one offset,
+        while a tune that merely uses the same figures shares them scattered. This is what ranks
+        a disguised copy first among thousands of lines that share a few figures with it.
+        """
+        empty = np.zeros(0, np.int64), np.zeros(0, np.float64)
+        iv, _ = tokens(line)
+        qh, qpos = key_grams(iv)
+        kept = ornaments_removed(line) if len(line) > 2 else np.zeros(0, np.int64)
+        if 0 < kept.size < len(line):  # the line without its ornaments: positions in the line's own steps
+            rh, rpos = key_grams(np.diff(line.pitches[kept].astype(np.int64)))
+            qh, qpos = np.concatenate([qh, rh]), np.concatenate([qpos, kept[rpos]])
         if qh.size == 0 or self._keys.size == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+            return empty
         at = np.searchsorted(self._keys, qh)
         found = at < self._keys.size
         found[found] = self._keys[at[found]] == qh[found]
-        at = at[found]
+        at, qpos = at[found], qpos[found]
         if at.size == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        votes = np.bincount(np.concatenate([self._post[self._starts[a]:self._starts[a + 1]] for a in at]),
-                            minlength=self.melodies)
-        nonzero = int(np.count_nonzero(votes))
-        k = min(self.candidates, nonzero)
-        top = np.argpartition(-votes, k - 1)[:k] if k < votes.size else np.arange(votes.size)
-        top = top[votes[top] > 0]
-        order = np.lexsort((top, -votes[top]))
-        return top[order], votes[top][order]
+            return empty
+        # a key's vote is worth the identity of the steps it spans: a trill or a scale run shared on
+        # one diagonal is what thousands of tunes share, a distinctive figure is not
+        w = np.concatenate(([0.0], np.cumsum(step_weights(line.pitches))))
+        end = np.minimum(qpos + NGRAM, w.size - 1)
+        key_weight = (w[end] - w[qpos]) / np.maximum(end - qpos, 1)
+        mel, diag, wt = self._hits(at, qpos, key_weight)
+        if mel.size == 0:
+            return empty
+        # votes per (line, diagonal bin), counted in a hashed table (a sort of every hit would cost
+        # more than the whole check may take); a collision can only add a candidate, never drop one
+        best = np.zeros(mel.size, dtype=np.float64)
+        shifted = diag + (1 << 20)
+        for stagger in (0, DIAGONAL // 2):
+            cell = (mel << 24) | ((shifted + stagger) // DIAGONAL)
+            slot = ((cell * _MIX_CELLS) >> np.int64(64 - _TABLE_BITS)) & ((1 << _TABLE_BITS) - 1)
+            np.maximum(best, np.bincount(slot, weights=wt, minlength=1 << _TABLE_BITS)[slot], out=best)
+        wanted = max(LONG_LINE_CANDIDATES, min(2 * self.candidates, self.candidates * LONG_LINE // max(len(line), 1)))
+        m = min(best.size, 16 * wanted)
+        sel = np.argpartition(-best, m - 1)[:m] if m < best.size else np.arange(best.size)
+        order = np.lexsort((mel[sel], -best[sel]))
+        lines, votes = mel[sel][order], best[sel][order]
+        _, first = np.unique(lines, return_index=True)
+        first = np.sort(first)[:wanted]
+        return lines[first], votes[first]
+
+    def _hits(self, at: np.ndarray, qpos: np.ndarray,
+              weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every posting of the query's keys as ``(line, diagonal, weight)`` — within a time budget.
+
+        Keys are looked up rarest first until :data:`BUDGET` postings are gathered. The rest are
+        common keys (scale runs, broken chords: thousands of lines each in a large index); each is
+        looked up only in the *seed* lines — the :data:`SEEDS` lines that share most of the rarer
+        keys with the query — where it still adds its vote to a copy's diagonal. In an index of a
+        few thousand works every key fits the budget and nothing is left out.
+        """
+        df = self._starts[at + 1] - self._starts[at]
+        order = np.argsort(df, kind="stable")
+        full = order[np.cumsum(df[order]) - df[order] < BUDGET]  # the key that crosses the budget still counts
+        rest = np.setdiff1d(order, full, assume_unique=True)
+        mel, diag, wt = self._gather(self._starts[at[full]], self._starts[at[full] + 1], qpos[full], weight[full])
+        if rest.size == 0 or mel.size == 0:
+            return mel, diag, wt
+        counts = np.bincount(mel, minlength=self.melodies)
+        seeds = np.flatnonzero(counts)
+        if seeds.size > SEEDS:
+            seeds = np.sort(seeds[np.argpartition(-counts[seeds], SEEDS - 1)[:SEEDS]])
+        rest = rest[np.argsort(at[rest], kind="stable")]  # sorted probes: each search starts where the last ended
+        probe = ((at[rest][:, None] << 32) | seeds[None, :]).ravel()  # (key, line), as _by_key_line is sorted
+        lo = np.searchsorted(self._by_key_line, probe, "left")
+        hi = np.searchsorted(self._by_key_line, probe, "right")
+        m2, d2, w2 = self._gather(lo, hi, np.repeat(qpos[rest], seeds.size), np.repeat(weight[rest], seeds.size))
+        return np.concatenate([mel, m2]), np.concatenate([diag, d2]), np.concatenate([wt, w2])
+
+    def _gather(self, begin: np.ndarray, end: np.ndarray, qpos: np.ndarray,
+                weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The postings in ranges ``[begin, end)`` as ``(line, reference − query position, key weight)``."""
+        lengths = end - begin
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
+        idx = np.repeat(begin - np.cumsum(lengths) + lengths, lengths) + np.arange(total, dtype=np.int64)
+        return self._post[idx], self._pos[idx] - np.repeat(qpos, lengths), np.repeat(weight, lengths)
 
     def search(self, line: Line) -> list[Hit]:
         """Every confirmed candidate line, closest first."""
@@ -171,9 +258,10 @@ class Guard:
         sel = [np.arange(self._bounds[c], self._bounds[c + 1]) for c in cand]
         where = np.concatenate(sel)
         bounds = np.concatenate(([0], np.cumsum([s.size for s in sel]))).astype(np.int64)
-        raw = best_scores(q_iv, q_r, self._iv[where], self._r[where], bounds)
+        raw = best_scores(q_iv, q_r, self._iv[where], self._r[where], bounds, step_weights(line.pitches))
         score = similarity(raw, q_iv.size, self._lengths[cand])
-        hits = [Hit(int(self._mel_index[c]), int(self._mel_work[c]), int(self._mel_id[c]), int(s), int(r), float(x))
+        hits = [Hit(int(self._mel_index[c]), int(self._mel_work[c]), int(self._mel_id[c]), float(s), float(r),
+                    float(x))
                 for c, s, r, x in zip(cand, shared, raw, score)]
         hits.sort(key=lambda h: (-h.score, -h.shared, h.index, h.melody))
         return hits
@@ -183,6 +271,8 @@ class Guard:
         best: dict[tuple[int, int], tuple[Line, Hit]] = {}
         for line in lines:
             for hit in self.search(line):
+                if hit.score <= 0:
+                    continue  # nothing beyond what unrelated tunes share
                 key = (hit.index, hit.work)
                 if key not in best or hit.score > best[key][1].score:
                     best[key] = (line, hit)
@@ -240,7 +330,7 @@ class Guard:
         ref = self.reference_line(hit)
         q_iv, q_r = tokens(query)
         t_iv, t_r = tokens(ref)
-        found = align(q_iv, q_r, t_iv, t_r)
+        found = align(q_iv, q_r, t_iv, t_r, step_weights(query.pitches))
         return None if found is None else (found, ref)
 
     def index_info(self) -> list[dict[str, str | int]]:

@@ -196,7 +196,7 @@ class ReferenceIndex:
         hashes, line_idx, pos = tok.postings()
         counts = np.bincount(line_idx, minlength=len(lines)).tolist()
         packed = pack_lines(lines)
-        grids: dict[int, str] = {}  # works often share one bar layout object
+        grids: dict[object, str] = {}  # works often share one bar layout (frozen, so equal layouts hash alike)
         with self.transaction():
             c = self._conn
             self._drop([w.ident for w in works], replace_source)
@@ -206,9 +206,9 @@ class ReferenceIndex:
             k = 0
             for wi, w in enumerate(works):
                 wid = next_work + wi
-                grid = grids.get(id(w.bars))
+                grid = grids.get(w.bars)
                 if grid is None:
-                    grid = grids[id(w.bars)] = w.bars.to_json()
+                    grid = grids[w.bars] = w.bars.to_json()
                 work_rows.append((wid, w.ident, w.title, w.collection, w.source, w.digest, grid, len(w.lines)))
                 for line in w.lines:
                     melody_rows.append((next_melody + k, wid, line.name, packed[k], len(line), counts[k]))

@@ -18,8 +18,8 @@ VERDICTS = (ORIGINAL, SIMILAR, COPY)
 class Thresholds:
     """``similar``: the guard flags (and the composer regenerates) at or above it. ``copy``: outright copying."""
 
-    similar: float = 0.75
-    copy: float = 0.95
+    similar: float = 0.5
+    copy: float = 0.9
 
     def __post_init__(self) -> None:
         if not 0.0 < self.similar <= self.copy <= 1.0:
