@@ -90,6 +90,7 @@ BUILTIN_STYLES = ("default", "markov", "neural")
 
 def neural_melody_from_bytes(raw: bytes, where: str):
     from segue.style.neural import NeuralMelodyModel, load_neural_bytes
+    from segue.style.sampling import heat_from
 
     params, meta = load_neural_bytes(raw, where)
     default = load_default().melody
@@ -97,7 +98,7 @@ def neural_melody_from_bytes(raw: bytes, where: str):
     return NeuralMelodyModel(params, meta, chord_tone_on_strong_beat=default.chord_tone_on_strong_beat,
                              ambitus=default.ambitus,
                              conditions_on_chords=bool(compose.get("conditions_on_chords", False)),
-                             sharpness=float(compose.get("sharpness", 0.7)))
+                             heat=heat_from(compose))
 
 
 def neural_melody_from_file(path: str | Path):
