@@ -359,8 +359,10 @@ def fit_density(rng: np.random.Generator, motif: Motif, meter: Meter, density: f
             break
         half = (n.duration // 2) // min_dur * min_dur or n.duration // 2
         nxt = out[i + 1].degree if i + 1 < len(out) else n.degree
-        # the coin is drawn whichever way the note is written, so the bar's later random choices (its rhythm) stay the same
-        up = nxt > n.degree if nxt != n.degree else rng.random() < 0.5
+        # the coin is drawn whatever the pitches are, so the bar's later random choices (its rhythm: syncopation)
+        # never depend on which pitches were drawn before (nor on the style that drew them)
+        coin = rng.random() < 0.5
+        up = nxt > n.degree if nxt != n.degree else coin
         passing = infill(out, i, half) if infill is not None else n.degree + (1 if up else -1)
         out[i : i + 1] = [replace(n, duration=half), MotifNote(n.onset + half, n.duration - half, passing)]
     while len(out) > max(target * 1.35, 1) and len(out) > 1:
