@@ -714,8 +714,10 @@ class Composer:
         # or transformed material is snapped
         sampled_under_rules = drawn_here and hasattr(self.style.melody, "note_probs")
         if not verbatim and not recipe.startswith("C"):
-            infill = (mel.ModelInfill(ctx.rng(part.name, "melody-infill"), self.style.melody, key, self.meter, list(history or []), bounds, state.tension,
-                                      density, chord_at) if history is not None else None)
+            # a neural style writes the notes that make a recalled bar busier (model elaboration)
+            infill = None if history is None else mel.ModelInfill(
+                ctx.rng(part.name, "melody-infill"), self.style.melody, key, self.meter, list(history), bounds,
+                state.tension, density, chord_at)
             motif = mel.fit_density(rng, motif, self.meter, density, infill=infill)
             if not recipe.startswith("N"):  # fresh bars were syncopated as they were written
                 motif = mel.syncopate_motif(rng, motif, self.meter, self._syncopation(density))
