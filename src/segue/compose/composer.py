@@ -607,10 +607,11 @@ class Composer:
         theme_degrees = [n.degree for bar in theme for n in bar]
         span = self.ambitus + 3  # a line rarely touches both walls of its window
         if theme_degrees:
-            # the theme's own tessitura anchors the melody; register moves it by up to a fourth or so
+            # the theme's own tessitura anchors the melody; register moves it by up to a fifth or so: more than
+            # the register pull's dead zone (±2 steps), so the tune's height follows the state with any style
             mid = (min(theme_degrees) + max(theme_degrees)) / 2.0
             span = max(span, max(theme_degrees) - min(theme_degrees) + 2)
-            centre = int(round(min(max(mid + 3.0 * state.register, lo + 2), hi - 2)))
+            centre = int(round(min(max(mid + 6.0 * state.register, lo + 2), hi - 2)))
         else:
             centre = int(round(lo + (hi - lo) * (0.5 + 0.35 * state.register)))
         # the piece's ambitus is a hard window inside the layer's range

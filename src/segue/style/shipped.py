@@ -36,10 +36,9 @@ def _packaged(file: str, what: str, rebuild: str) -> bytes:
         raise StyleError(f"{what} is missing from the package ({file}); run `{rebuild}` to rebuild it") from exc
 
 
-DEFAULT_STYLE = "markov"
-"""What ``style: default`` (and no style) composes with. Still the count-based Markov style: the neural one
-wins every judged plausibility measure of ``segue eval``, the musicianship targets and the speed bar, but
-not the valence → register control response (QUALITY §3; docs/model-card.md, "Why it is not the default")."""
+DEFAULT_STYLE = "neural"
+"""What ``style: default`` (and no style) composes with: the neural melody model, because it is at or above the
+Markov chain on every judged measure of ``segue eval`` and meets the speed bar (docs/model-card.md)."""
 
 
 def load_style(name_or_path: str | Path | None) -> StyleModel:
