@@ -92,8 +92,10 @@ def test_style_neural_in_spec_and_composition_deterministic(tmp_path: Path) -> N
         one = compose(spec_n, bars=12, seed=5)
         two = compose(spec_n, bars=12, seed=5)
         assert melody_piece(one) == melody_piece(two)
-        # the spec's style is used: the melody differs from the Markov one
-        assert melody_piece(one) != melody_piece(compose(spec, bars=12, seed=5))
+        # the spec's style is used: the melody differs from the Markov one; "default" is the neural style
+        data["style"] = "markov"
+        assert melody_piece(one) != melody_piece(compose(spec_from_dict(data), bars=12, seed=5))
+        assert spec.style == "default" and melody_piece(one) == melody_piece(compose(spec, bars=12, seed=5))
         checks = check_midi_constraints(write_midi(one, tmp_path / f"{spec.name}.mid"), spec_n, 12)
         assert all(v for k, v in checks.items() if k != "key_share"), checks
 
@@ -231,7 +233,7 @@ def test_finetune_on_a_folder_composes_and_is_deterministic(tmp_path: Path) -> N
     assert is_neural_file(out_a) and not is_neural_file(folder / "bwv269.mid")
     style = load_style(out_a)
     assert isinstance(style.melody, NeuralMelodyModel) and style.melody.sha256 != load_neural_melody().sha256
-    assert style.melody.sharpness == load_neural_melody().sharpness
+    assert style.melody.heat == load_neural_melody().heat
     assert style.melody.conditions_on_chords == load_neural_melody().conditions_on_chords
     spec = example_specs()[0]
     one, two = compose(spec, bars=8, seed=2, style=style), compose(spec, bars=8, seed=2, style=style)
@@ -264,20 +266,27 @@ def test_cli_train_style_neural(tmp_path: Path) -> None:
 
 
 def test_composing_settings_come_from_the_model_file(tmp_path: Path) -> None:
-    from segue.style.neural_train import COMPOSE
+    from segue.style.neural_train import COMPOSE, set_compose
+    from segue.style.sampling import Heat, heat_from
     from segue.style.shipped import neural_melody_from_file
 
     m = load_neural_melody()
-    assert m.sharpness == COMPOSE["sharpness"] and m.conditions_on_chords == COMPOSE["conditions_on_chords"]
-    assert m.meta["compose"] == COMPOSE and m.to_dict()["sharpness"] == m.sharpness
+    assert m.heat == heat_from(COMPOSE) and m.conditions_on_chords == COMPOSE["conditions_on_chords"]
+    assert m.meta["compose"] == COMPOSE and m.to_dict()["heat"][0] == m.heat.base
     path = tmp_path / "x.bin.gz"
-    save_neural(path, m.params, {"compose": {"sharpness": 0.9, "conditions_on_chords": True}})
+    save_neural(path, m.params, {"compose": {"temperature": 1.3, "top_p": 0.8, "conditions_on_chords": False}})
     other = neural_melody_from_file(path)
-    assert other.sharpness == 0.9 and other.conditions_on_chords
+    assert other.heat.base == 1.3 and other.heat.top_p == 0.8 and not other.conditions_on_chords
+    # a file from before temperature and top-p (sharpness s) reads as temperature 1/s
+    save_neural(path, m.params, {"compose": {"sharpness": 0.5}})
+    assert neural_melody_from_file(path).heat == Heat(base=2.0)
     # a file without composing settings (the first model's format) gets the old behaviour
     save_neural(path, m.params, {})
     old = neural_melody_from_file(path)
-    assert old.sharpness == 0.7 and not old.conditions_on_chords
+    assert abs(old.heat.base - 1 / 0.7) < 1e-9 and not old.conditions_on_chords
+    # the settings can be rewritten without touching the weights
+    set_compose(path, COMPOSE)
+    assert neural_melody_from_file(path).heat == m.heat and neural_melody_from_file(path).sha256 == m.sha256
     assert load_style(path).id != load_style("neural").id  # the settings are part of the style's identity
 
 
@@ -294,7 +303,9 @@ def test_validation_split_is_the_training_works_validation_part() -> None:
     ref = validation_reference(works)
     assert ref and len(ref) == sum(1 for w in valid if len(w.notes) >= 16)
     assert "mean_interval" in judged_metrics() and "pitch_range" not in judged_metrics()
-    variant = neural_variant(load_style("neural"), sharpness=0.9)
-    assert variant.melody.sharpness == 0.9 and load_style("neural").melody.sharpness != 0.9
+    from segue.style.sampling import Heat
+
+    variant = neural_variant(load_style("neural"), heat=Heat(base=1.7))
+    assert variant.melody.heat.base == 1.7 and load_style("neural").melody.heat.base != 1.7
     table = validation_table(variant, ref, pieces=2, seed=1)
     assert 0.0 <= table["mean_interval"]["ours"] <= 1.0

@@ -96,7 +96,10 @@ def test_default_model_reflects_real_music() -> None:
 def test_default_model_identity_manifest_and_round_trip(tmp_path: Path) -> None:
     m = load_default()
     assert m.id == f"default-{m.sha256[:12]}" and len(m.sha256) == 64
-    assert load_style(None) is m and load_style("default") is m
+    assert load_style("markov") is m
+    # the default style is the neural one (it wins segue eval); its rhythm and harmony are these tables
+    assert load_style(None) is load_style("default") is load_style("neural") and load_style(None) is not m
+    assert load_style(None).rhythm is m.rhythm and load_style(None).harmony is m.harmony
     names = {s["path"] for s in m.sources}
     assert names == {"music21/corpus/bach/", "music21/corpus/ryansMammoth/", "music21/corpus/oneills1850/",
                      "music21/corpus/airdsAirs/"}

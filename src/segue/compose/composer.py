@@ -642,10 +642,11 @@ class Composer:
         theme_degrees = [n.degree for bar in theme for n in bar]
         span = self.ambitus + 3  # a line rarely touches both walls of its window
         if theme_degrees:
-            # the theme's own tessitura anchors the melody; register moves it by up to a fourth or so
+            # the theme's own tessitura anchors the melody; register moves it by up to a fifth or so: more than
+            # the register pull's dead zone (±2 steps), so the tune's height follows the state with any style
             mid = (min(theme_degrees) + max(theme_degrees)) / 2.0
             span = max(span, max(theme_degrees) - min(theme_degrees) + 2)
-            centre = int(round(min(max(mid + 3.0 * state.register, lo + 2), hi - 2)))
+            centre = int(round(min(max(mid + 6.0 * state.register, lo + 2), hi - 2)))
         else:
             centre = int(round(lo + (hi - lo) * (0.5 + 0.35 * state.register)))
         # the piece's ambitus is a hard window inside the layer's range
@@ -670,6 +671,7 @@ class Composer:
         articulation = 0.95 - 0.25 * state.density - 0.15 * max(0.0, -state.valence) * state.tension
         motif: mel.Motif | None = None
         verbatim = False
+        drawn_here = False  # a fresh bar drawn now, for this bar's chords and density
 
         def theme_bar(i: int) -> mel.Motif | None:
             return list(theme[i]) if i < len(theme) and theme[i] else None
@@ -692,13 +694,16 @@ class Composer:
             return motif
 
         def fresh(tag: str) -> mel.Motif:
+            nonlocal drawn_here
             if tag not in ph.fresh:
+                drawn_here = True
                 def make(r_: np.random.Generator) -> mel.Motif:
                     r = mel.rhythm_bar(r_, self.style.rhythm, self.meter, density, articulation=articulation)
                     r = mel.syncopate(r_, r, self.meter, self._syncopation(density))
                     return mel.pitch_line(
                         r_, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
                         bounds=bounds, center=centre, tension=state.tension, spread=spread, history=history,
+                        density=density,
                     )
                 ph.fresh[tag] = guarded(make)
             return ph.fresh[tag]
@@ -711,7 +716,7 @@ class Composer:
                 return mel.pitch_line(
                     r_, self.style.melody, key, self.meter, r, chord_at, start=last, prev_steps=prev_steps,
                     bounds=bounds, center=centre, tension=state.tension, final_degrees=final, spread=spread,
-                    history=history,
+                    history=history, density=density,
                 )
             motif = guarded(cadence)
             if recipe == "C" and ph.cadence == "half" and density > 0.3 and ph.form is not None:
@@ -744,11 +749,20 @@ class Composer:
         from_theme = motif is not None and recipe[:1] in ("T", "S", "F")  # the theme's bars, sequences, fragments
         if motif is None:
             motif = fresh(recipe if recipe in ("N", "N2") else f"N:{recipe}")
+        # a bar the neural model drew just now under the hard rules already fits this bar's chords;
+        # snapping its strong beats afterwards would overrule the model with a filter, so only recalled
+        # or transformed material is snapped
+        sampled_under_rules = drawn_here and hasattr(self.style.melody, "note_probs")
         if not verbatim and not recipe.startswith("C"):
-            motif = mel.fit_density(rng, motif, self.meter, density)
+            # a neural style writes the notes that make a recalled bar busier (model elaboration)
+            infill = None if history is None else mel.ModelInfill(
+                ctx.rng(part.name, "melody-infill"), self.style.melody, key, self.meter, list(history), bounds,
+                state.tension, density, chord_at)
+            motif = mel.fit_density(rng, motif, self.meter, density, infill=infill)
             if not recipe.startswith("N"):  # fresh bars were syncopated as they were written
                 motif = mel.syncopate_motif(rng, motif, self.meter, self._syncopation(density))
-            motif = mel.snap_to_chords(motif, chord_at, self.meter, bounds, key)
+            if not sampled_under_rules:
+                motif = mel.snap_to_chords(motif, chord_at, self.meter, bounds, key)
         if verbatim:
             # the theme keeps its contour: one octave placement for the whole phrase, not one per bar
             if ph.theme_shift is None or any(not lo <= n.degree + ph.theme_shift <= hi for n in motif):
@@ -802,8 +816,10 @@ class Composer:
             mem["steps"] = [b.degree - a.degree for a, b in zip(motif, motif[1:])][-2:]
             mem["degree"] = motif[-1].degree
             if hasattr(self.style.melody, "note_probs"):
-                mem["history"] = (mem.get("history", []) + [(n.degree, n.onset / PPQ, n.duration / PPQ)
-                                                            for n in sorted(motif, key=lambda n: n.onset)])[-16:]
+                ordered = sorted(motif, key=lambda n: n.onset)
+                spans = mel.written_lengths([n.onset for n in ordered], self.meter.ticks_per_bar)
+                mem["history"] = (mem.get("history", []) + [(n.degree, n.onset / PPQ, span / PPQ)
+                                                            for n, span in zip(ordered, spans)])[-16:]
         bar_mat = ph.bar_material[ctx.bar_in_phrase] if ph.bar_material else None
         if bar_mat is not None and bar_mat in self._bar_store and self._bar_store[bar_mat][1] is None:
             self._bar_store[bar_mat] = (self._bar_store[bar_mat][0], (part.name, list(motif)))

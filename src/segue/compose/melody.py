@@ -145,6 +145,7 @@ def pitch_line(
     final_degrees: frozenset[int] | None = None,
     spread: int = 3,
     history: list[tuple[int, float, float]] | None = None,
+    density: float = 0.5,
 ) -> Motif:
     """Scale degrees for a rhythm, sampled from the learned step model under hard constraints.
 
@@ -158,12 +159,11 @@ def pitch_line(
     duration in quarters)) is for a style whose melody model has ``note_probs`` (the neural
     style): it then sees the earlier notes, this note's place in the bar and its length, the
     bar's density, the chord and the key family. Without it (or for the Markov model) the
-    learned step model gets the previous two steps, as always.
+    learned step model gets the previous two steps, as always. The neural model is drawn under
+    masks, with temperature and top-p set by ``tension`` and ``density`` (:func:`_neural_weights`).
     """
     rich = history is not None and hasattr(melody, "note_probs")
     if rich:
-        from segue.style.neural import NoteContext
-
         hist = list(history) if history else [(start, 0.0, float(meter.ticks_per_beat) / PPQ)]
         hist = hist[-16:]
         if hist[-1][0] != start:
@@ -177,32 +177,35 @@ def pitch_line(
     cur = start
     steps = list(prev_steps[-2:])
     out: Motif = []
+    spans = written_lengths([on for on, _ in rhythm], meter.ticks_per_bar)
     for i, (on, dur) in enumerate(rhythm):
         cand = cur + STEPS
-        if rich:
-            chord_now = chord_at(on)
-            chord_deg = chord_now.degree if getattr(melody, "conditions_on_chords", False) else None
-            note_ctx = NoteContext(hist, on / PPQ, dur / PPQ, len(rhythm), chord_deg, key.family,
-                                   meter.numerator, meter.denominator)
-            p = np.asarray(melody.note_probs(note_ctx), dtype=float) ** getattr(melody, "sharpness", 1.0) * leap
-        else:
-            p = np.asarray(melody.step_probs(steps), dtype=float) * leap
-        p = p * ((cand >= lo) & (cand <= hi))
-        dist = np.abs(cand - center)
-        p = p * np.exp(-0.35 * np.maximum(dist - spread, 0))
         chord = chord_at(on)
         cds = chord_degrees(chord)
         is_ct = np.array([(c % 7) in cds for c in cand])
         altered = chord.alterations(key)
-        if altered:
-            # over an applied or borrowed chord the tune leans on the tones it shares with the key and
-            # leaves the chromatic colour to the harmony (a tune stays singable, and stays in its key)
-            p = p * np.where([(c % 7) in altered for c in cand], 0.05, 1.0)
-        if (on in strong or on % tpb == 0 and dur >= tpb) and not (rich and getattr(melody, "conditions_on_chords", False)):
-            p = p * np.where(is_ct & ~np.array([(c % 7) in altered for c in cand], dtype=bool), ct_boost, 1.0)
-        if final_degrees is not None and i == len(rhythm) - 1:
-            p = p * np.array([(c % 7) in final_degrees for c in cand])
-            p = p * np.exp(-0.5 * np.abs(STEPS))  # approach the goal by step
+        is_altered = np.array([(c % 7) in altered for c in cand], dtype=bool)
+        in_range = (cand >= lo) & (cand <= hi)
+        dist = np.abs(cand - center)
+        accented = on in strong or on % tpb == 0 and dur >= tpb
+        is_final = final_degrees is not None and i == len(rhythm) - 1
+        if rich:
+            p = _neural_weights(melody, hist, key, meter, chord, on, spans[i], len(rhythm), tension, density, cand,
+                                in_range & ~is_altered, dist, spread, is_ct, accented, ct_boost,
+                                final_degrees if is_final else None)
+        else:
+            p = np.asarray(melody.step_probs(steps), dtype=float) * leap
+            p = p * in_range
+            p = p * np.exp(-0.35 * np.maximum(dist - spread, 0))
+            if altered:
+                # over an applied or borrowed chord the tune leans on the tones it shares with the key and
+                # leaves the chromatic colour to the harmony (a tune stays singable, and stays in its key)
+                p = p * np.where(is_altered, 0.05, 1.0)
+            if accented:
+                p = p * np.where(is_ct & ~is_altered, ct_boost, 1.0)
+            if is_final:
+                p = p * np.array([(c % 7) in final_degrees for c in cand])
+                p = p * np.exp(-0.5 * np.abs(STEPS))  # approach the goal by step
         if not p.sum() > 0:
             # constraint rescue: nearest in-range chord tone (always exists: bounds hold ≥ 5 degrees)
             options = [d for d in range(lo, hi + 1) if final_degrees is None or d % 7 in final_degrees] or list(range(lo, hi + 1))
@@ -211,10 +214,51 @@ def pitch_line(
             nxt = int(cand[pick(rng, p)])
         steps = (steps + [nxt - cur])[-2:]
         if rich:
-            hist = (hist + [(nxt, on / PPQ, dur / PPQ)])[-16:]
+            hist = (hist + [(nxt, on / PPQ, spans[i] / PPQ)])[-16:]
         cur = nxt
         out.append(MotifNote(on, dur, nxt))
     return out
+
+
+def written_lengths(onsets: list[int], bar_ticks: int) -> list[int]:
+    """Each note's written length: the time to the next onset (the last note: to the bar line).
+
+    Why: the neural model learned from scores, where an eighth note is an eighth long; the composer's
+    sounding durations are shortened by articulation, and feeding those would make every note look
+    shorter (and so more stepwise) than it is written.
+    """
+    nxt = list(onsets[1:]) + [bar_ticks]
+    return [max(b - a, 1) for a, b in zip(onsets, nxt)]
+
+
+def _neural_weights(melody: object, hist: list, key: Key, meter: Meter, chord: Chord, on: int, dur: int,
+                    onsets_in_bar: int, tension: float, density: float, cand: np.ndarray, allowed: np.ndarray,
+                    dist: np.ndarray, spread: int, is_ct: np.ndarray, accented: bool, ct_boost: float,
+                    final_degrees: frozenset[int] | None) -> np.ndarray:
+    """The neural model's next-step distribution under the composer's hard rules (see :mod:`segue.style.sampling`).
+
+    Hard masks, applied to the logits before the draw: the range, the key (no tone the sounding chord
+    alters: the harmony carries the colour, the tune stays in its key) and a cadence's goal degrees.
+    Soft biases the model cannot know: the pull towards the register centre, and — only when the
+    model is not given the chord — the learned chord-tone preference on accented notes. Temperature
+    and top-p follow tension and density (``melody.heat``); no other hand weights (the Markov path's
+    leap appetite is the temperature's job here).
+    """
+    from segue.style.neural import NoteContext
+    from segue.style.sampling import masked_distribution
+
+    given = bool(getattr(melody, "conditions_on_chords", False))
+    note_ctx = NoteContext(hist, on / PPQ, dur / PPQ, onsets_in_bar, chord.degree if given else None, key.family,
+                           meter.numerator, meter.denominator)
+    logp = np.log(np.maximum(np.asarray(melody.note_probs(note_ctx), dtype=float), 1e-300))
+    bias = -0.35 * np.maximum(dist - spread, 0)
+    if accented and not given:
+        bias = bias + np.where(is_ct, math.log(ct_boost), 0.0)
+    if final_degrees is not None:
+        allowed = allowed & np.array([(c % 7) in final_degrees for c in cand])
+        bias = bias - 0.5 * np.abs(STEPS)  # approach the goal by step
+    heat = melody.heat
+    return masked_distribution(logp, allowed, heat.temperature(tension, density), heat.nucleus(tension), bias)
 
 
 class ChordLookup:
@@ -294,11 +338,14 @@ def ornament(rng: np.random.Generator, motif: Motif, meter: Meter) -> Motif:
     return out
 
 
-def fit_density(rng: np.random.Generator, motif: Motif, meter: Meter, density: float) -> Motif:
+def fit_density(rng: np.random.Generator, motif: Motif, meter: Meter, density: float,
+                infill: "ModelInfill | None" = None) -> Motif:
     """Split or merge notes so a recalled motif matches the current density.
 
     Why: a theme remembered from a calm bar must get busier as intensity rises (diminution
     with passing tones) and calmer as it falls, or a slow ramp would not move the melody.
+    With ``infill`` (a neural style) the learned model writes each added note between its
+    neighbours (model elaboration); without it, a passing tone towards the next note.
     """
     target = target_onsets_per_beat(density) * meter.beats_per_bar
     out = sorted(motif, key=lambda n: n.onset)
@@ -312,13 +359,82 @@ def fit_density(rng: np.random.Generator, motif: Motif, meter: Meter, density: f
             break
         half = (n.duration // 2) // min_dur * min_dur or n.duration // 2
         nxt = out[i + 1].degree if i + 1 < len(out) else n.degree
-        passing = n.degree + (1 if nxt > n.degree else -1 if nxt < n.degree else (1 if rng.random() < 0.5 else -1))
+        # the coin is drawn whatever the pitches are, so the bar's later random choices (its rhythm: syncopation)
+        # never depend on which pitches were drawn before (nor on the style that drew them)
+        coin = rng.random() < 0.5
+        up = nxt > n.degree if nxt != n.degree else coin
+        passing = infill(out, i, half) if infill is not None else n.degree + (1 if up else -1)
         out[i : i + 1] = [replace(n, duration=half), MotifNote(n.onset + half, n.duration - half, passing)]
     while len(out) > max(target * 1.35, 1) and len(out) > 1:
         i = min(range(len(out) - 1), key=lambda k: (out[k].duration, k))
         a, b = out[i], out[i + 1]
         out[i : i + 2] = [replace(a, duration=b.onset + b.duration - a.onset)]
     return out
+
+
+
+@dataclass
+class ModelInfill:
+    """Infilling with a left-to-right neural melody model: a note between two known notes.
+
+    The added note x is drawn from P(x | the line before) × P(next note | the line before, x): the
+    model's own continuation, weighed by how well it leads on to the note that must follow. Both
+    factors come from one batched call (one context per candidate). The range is a hard mask and
+    the state's temperature applies, as for fresh notes; so does the key policy (no tone the sounding
+    chord alters, when ``chord_at`` is given). ``rng`` is the infill's own stream (its
+    own purpose), so the bar's other random choices do not depend on how many notes were added.
+    """
+
+    rng: np.random.Generator
+    melody: object
+    key: Key
+    meter: Meter
+    history: list[tuple[int, float, float]]
+    bounds: tuple[int, int]
+    tension: float
+    density: float
+    chord_at: "ChordLookup | None" = None
+    reach: int = 3
+
+    def __call__(self, notes: Motif, i: int, half: int) -> int:
+        from segue.style.neural import NoteContext
+        from segue.style.sampling import masked_distribution
+
+        bar = self.meter.ticks_per_bar
+        n = notes[i]
+        onsets = [m.onset for m in notes[:i]] + [n.onset, n.onset + half] + [m.onset for m in notes[i + 1:]]
+        spans = written_lengths(onsets, bar)
+        before = list(self.history) + [(m.degree, m.onset / PPQ, spans[k] / PPQ) for k, m in enumerate(notes[:i])]
+        before.append((n.degree, n.onset / PPQ, spans[i] / PPQ))
+        on_x, len_x = (n.onset + half) / PPQ, spans[i + 1] / PPQ
+        count = len(onsets)
+        family, num, den = self.key.family, self.meter.numerator, self.meter.denominator
+        first = NoteContext(before[-16:], on_x, len_x, count, None, family, num, den)
+        offsets = np.arange(-self.reach, self.reach + 1)
+        cands = n.degree + offsets
+        ctxs = [first]
+        after = notes[i + 1] if i + 1 < len(notes) else None
+        if after is not None:
+            for x in cands:
+                ctxs.append(NoteContext((before + [(int(x), on_x, len_x)])[-16:], after.onset / PPQ,
+                                        spans[i + 2] / PPQ, count, None, family, num, den))
+        probs = self.melody.note_probs_batch(ctxs)
+        logp = np.log(np.maximum(probs[0][offsets + 7], 1e-300))
+        if after is not None:
+            lead_on = after.degree - cands
+            ok = np.abs(lead_on) <= 7
+            logp = logp + np.log(np.maximum(probs[1:][np.arange(len(cands)), np.clip(lead_on, -7, 7) + 7], 1e-300))
+            logp = np.where(ok, logp, -1e9)
+        lo, hi = self.bounds
+        allowed = (cands >= lo) & (cands <= hi)
+        if self.chord_at is not None:  # the key policy: no tone the sounding chord alters
+            altered = self.chord_at(n.onset + half).alterations(self.key)
+            allowed &= np.array([(int(c) % 7) not in altered for c in cands], dtype=bool)
+        heat = self.melody.heat
+        p = masked_distribution(logp, allowed, heat.temperature(self.tension, self.density), heat.nucleus(self.tension))
+        if not p.sum() > 0:
+            return int(min(max(n.degree, lo), hi))
+        return int(cands[pick(self.rng, p)])
 
 
 def snap_to_chords(motif: Motif, chord_at: ChordLookup, meter: Meter, bounds: tuple[int, int],

@@ -36,6 +36,7 @@ import numpy as np
 from segue.style.analysis import N_STEPS, STEP_RANGE, rhythm_grid
 from segue.limits import MAX_STYLE_BYTES, gunzip_limited
 from segue.style.errors import StyleError
+from segue.style.sampling import Heat
 
 NEURAL_FORMAT = "segue-neural-melody/1"
 CONTEXT = 12
@@ -302,10 +303,10 @@ class NeuralMelodyModel:
     composer's own chords the lines drifted from the scale (scale consistency OA 0.837–0.854 against
     0.860–0.871 off). Stored in the model file (``meta["compose"]``).
     """
-    sharpness: float = 0.7
-    """Exponent on the model's probabilities while composing (1/temperature), stored in the model file.
-    The model is much sharper than the Markov chain and, under the composer's other weights, wrote lines
-    more stepwise than real tunes; the shipped file's 0.5 was chosen on the validation works."""
+    heat: Heat = field(default_factory=Heat)
+    """Temperature and top-p of the draw, and how they follow tension and density (stored in the model
+    file, ``meta["compose"]``; chosen on the validation works by :mod:`segue.style.neural_validate`).
+    The old files' ``sharpness`` s reads as temperature 1/s, fixed."""
     _cache: dict = field(default_factory=dict, repr=False)
 
     # -- the Markov-compatible call
@@ -353,7 +354,8 @@ class NeuralMelodyModel:
     def to_dict(self) -> dict[str, Any]:
         """What a style's identity covers: the format and the hash of the weights."""
         return {"format": NEURAL_FORMAT, "sha256": self.sha256, "parameters": self.parameter_count,
-                "sharpness": self.sharpness, "conditions_on_chords": self.conditions_on_chords}
+                "heat": [self.heat.base, self.heat.tension, self.heat.density, self.heat.top_p, self.heat.top_p_tension],
+                "conditions_on_chords": self.conditions_on_chords}
 
 
 def _empty_batch(n: int) -> Batch:

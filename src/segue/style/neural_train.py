@@ -39,9 +39,10 @@ NGRAM_FILE = "ngram4.json.gz"
 EPS = 1e-6
 DEFAULTS = {"hidden": 256, "epochs": 4, "batch": 256, "lr": 2e-3, "seed": 20240607, "steps_only": 0.12,
             "valid_share": 0.05, "chord_drop": 0.5}
-COMPOSE = {"sharpness": 0.5, "conditions_on_chords": False}
-"""Composing settings stored in the model file: chosen with :mod:`segue.style.neural_validate` on the
-validation works (never on the held-out works)."""
+COMPOSE = {"temperature": 1.0, "temperature_tension": 0.5, "temperature_density": 0.3, "top_p": 0.9,
+           "top_p_tension": 0.1, "conditions_on_chords": True}
+"""Composing settings stored in the model file (:func:`segue.style.sampling.heat_from`): chosen with
+:mod:`segue.style.neural_validate` on the validation works (never on the held-out works)."""
 
 
 # ---------------------------------------------------------------- examples
@@ -366,7 +367,7 @@ def finetune(source: str | Path, out: Path, *, base: Path | None = None, workers
     rate over the folder's melodies (bare melodies get the chords they imply, as in training).
     With ten works or more, a tenth of them (by a hash of the file name) pick the best epoch;
     otherwise the last epoch is kept. Deterministic: same folder, base and seed → same bytes.
-    The composing settings (sharpness, chords) are the base model's. Returns the manifest stored
+    The composing settings (temperature, top-p, chords) are the base model's. Returns the manifest stored
     in the file. Raises StyleError when the folder holds no usable melody.
     """
     from segue.style.corpus import folder_files
@@ -422,6 +423,18 @@ def finetune(source: str | Path, out: Path, *, base: Path | None = None, workers
     return meta
 
 
+def set_compose(path: Path, compose: dict) -> None:
+    """Rewrite the composing settings stored in a model file; the weights (and their sha256) stay as they are.
+
+    Why: the settings are chosen on the validation works after training, and choosing them again must
+    not need (or change) a 10-minute training run.
+    """
+    from segue.style.neural import load_neural_bytes
+
+    params, meta = load_neural_bytes(Path(path).read_bytes(), str(path))
+    save_neural(Path(path), params, {**meta, "compose": dict(compose)})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     here = Path(__file__).resolve().parent / "data"
     ap = argparse.ArgumentParser(prog="python -m segue.style.neural_train", description=__doc__.split("\n\n")[0])
@@ -438,12 +451,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="share of training notes shown without their chord")
     ap.add_argument("--no-implied-chords", action="store_true",
                     help="train melody-only tunes without the chords their melody implies (the first model)")
-    ap.add_argument("--sharpness", type=float, default=COMPOSE["sharpness"],
-                    help="exponent on the probabilities while composing (chosen on the validation works)")
+    ap.add_argument("--temperature", type=float, default=COMPOSE["temperature"],
+                    help="temperature of the draw at middling tension (chosen on the validation works)")
+    ap.add_argument("--top-p", type=float, default=COMPOSE["top_p"], help="nucleus of the draw")
     ap.add_argument("--chords", type=int, choices=(0, 1), default=int(COMPOSE["conditions_on_chords"]),
                     help="1: the composer gives the model the chord (chosen on the validation works)")
+    ap.add_argument("--recompose", action="store_true",
+                    help="only rewrite the composing settings stored in --out (weights untouched, no training)")
     ap.add_argument("--pieces-cache", type=Path, help="(development) pickle of the parsed pieces, read if present")
     args = ap.parse_args(argv)
+    compose = {**COMPOSE, "temperature": args.temperature, "top_p": args.top_p,
+               "conditions_on_chords": bool(args.chords)}
+    if args.recompose:
+        set_compose(args.out, compose)
+        return 0
     t0 = time.perf_counter()
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     if args.pieces_cache is not None and args.pieces_cache.is_file():
@@ -475,7 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "seed": args.seed, "context": CONTEXT, "steps_only": DEFAULTS["steps_only"],
                   "valid_share": DEFAULTS["valid_share"], "chord_drop": args.chord_drop,
                   "implied_chords": not args.no_implied_chords},
-        "compose": {"sharpness": args.sharpness, "conditions_on_chords": bool(args.chords)},
+        "compose": compose,
         "history": history,
         "training_pieces": len(tr), "validation_pieces": len(va), "heldout_pieces": len(held),
         "training_notes": int(len(train_set[1])),

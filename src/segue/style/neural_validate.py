@@ -8,7 +8,7 @@ overlapped-area metrics) against the validation works instead: the 5 % of the tr
 :func:`segue.style.neural_train.split_valid` keeps out of gradient descent (split by work, by a
 hash of the work's name), with the held-out set's own rule of at least 16 notes.
 
-``uv run python -m segue.style.neural_validate --pieces-cache P [--sharpness 0.5 0.7 1.0] [--chords 0 1]``
+``uv run python -m segue.style.neural_validate --pieces-cache P [--temperature 1.0 1.4] [--top-p 0.9 1.0] [--chords 0 1]``
 prints the table for Markov and for every setting; nothing here reads the held-out file.
 """
 
@@ -51,7 +51,7 @@ def validation_table(style_model, reference, pieces: int = 60, seed: int = 7) ->
 
 
 def neural_variant(style, **settings):
-    """The neural style with other composing settings (``sharpness``, ``conditions_on_chords`` …)."""
+    """The neural style with other composing settings (``heat``, ``conditions_on_chords`` …)."""
     melody = dataclasses.replace(style.melody, _cache={}, **settings)
     return dataclasses.replace(style, melody=melody)
 
@@ -60,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m segue.style.neural_validate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--pieces-cache", type=Path, help="pickle of (training, held-out) pieces from neural_train")
     ap.add_argument("--model", type=Path, help="a neural melody model file (default: the shipped one)")
-    ap.add_argument("--sharpness", type=float, nargs="*", default=[])
+    ap.add_argument("--temperature", type=float, nargs="*", default=[])
+    ap.add_argument("--top-p", type=float, nargs="*", default=[])
     ap.add_argument("--chords", type=int, nargs="*", default=[])
     ap.add_argument("--pieces", type=int, default=60)
     ap.add_argument("--seed", type=int, default=7)
@@ -82,15 +83,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: dict[str, dict] = {}
     if not args.no_markov:
         rows["markov"] = validation_table(load_default(), reference, args.pieces, args.seed)
-    sharp = args.sharpness or [neural.melody.sharpness]
+    heat = neural.melody.heat
+    temps = args.temperature or [heat.base]
+    nuclei = args.top_p or [heat.top_p]
     chords = args.chords or [int(neural.melody.conditions_on_chords)]
     for c in chords:
-        for s in sharp:
-            name = f"neural s={s:g} chords={c}"
-            rows[name] = validation_table(neural_variant(neural, sharpness=s, conditions_on_chords=bool(c)),
-                                          reference, args.pieces, args.seed)
-            print(name, json.dumps({m: round(rows[name][m]["ours"], 3) for m in judged_metrics()}),
-                  file=sys.stderr, flush=True)
+        for t in temps:
+            for tp in nuclei:
+                name = f"neural T={t:g} p={tp:g} chords={c}"
+                variant = neural_variant(neural, heat=dataclasses.replace(heat, base=t, top_p=tp),
+                                         conditions_on_chords=bool(c))
+                rows[name] = validation_table(variant, reference, args.pieces, args.seed)
+                print(name, json.dumps({m: round(rows[name][m]["ours"], 3) for m in judged_metrics()}),
+                      file=sys.stderr, flush=True)
     metrics = judged_metrics()
     print(f"validation works: {len(reference)}; pieces per row: {args.pieces}; OA, higher is better")
     print(f"{'':28}" + "".join(f"{m[:12]:>13}" for m in metrics))

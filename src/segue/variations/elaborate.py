@@ -18,7 +18,7 @@ import numpy as np
 from segue.compose.melody import MotifNote, degree_bounds, target_onsets_per_beat
 from segue.compose.random import pick, rng_for
 from segue.music import Meter
-from segue.style import StyleModel, load_default
+from segue.style import StyleModel, load_style
 from segue.style.analysis import SLOTS_PER_BEAT
 from segue.variations.draft import Context, Draft
 from segue.variations.errors import VariationError
@@ -205,7 +205,7 @@ def continue_motif(motif: Motif, bars: int = 1, *, seed: int = 0, style: StyleMo
         raise VariationError("continue: the motif has no notes")
     if bars < 1:
         raise VariationError(f"continue: bars must be at least 1, got {bars}")
-    style = style or load_default()
+    style = style or load_style(None)
     lo_p, hi_p = _range(motif, low, high)
     bounds = degree_bounds(motif.key, lo_p, hi_p)
     line = continuation(motif.line(), motif.meter, style, rng_for(seed, "continue"), bars, bounds)
@@ -219,7 +219,7 @@ def fill_between(motif: Motif, fixed: Sequence[int] | None = None, *, density: f
     busier than the motif itself when every note is fixed, else the motif's own)."""
     if not motif.notes:
         raise VariationError("fill: the motif has no notes")
-    style = style or load_default()
+    style = style or load_style(None)
     line = motif.line()
     keep = list(range(len(line))) if fixed is None else list(fixed)
     bad = [i for i in keep if not 0 <= i < len(line)]

@@ -23,7 +23,7 @@ import numpy as np
 
 from segue.compose.random import rng_for
 from segue.music import MODES, Note, pitch_name
-from segue.style import StyleModel, load_default
+from segue.style import StyleModel, load_style
 from segue.variations.arrangement import DOUBLING_PROGRAM, vary_harmony, vary_texture
 from segue.variations.contour import vary_melody
 from segue.variations.development import vary_development
@@ -314,7 +314,7 @@ def vary(motif: Motif, n: int = 8, axes: str | Sequence[str] = ("rhythm",), band
     lo_p, hi_p = (d_lo if low is None else int(low)), (d_hi if high is None else int(high))
     if not 0 <= lo_p < hi_p <= 127 or hi_p - lo_p < 12:
         raise VariationError(f"the range {lo_p}–{hi_p} must lie in MIDI 0..127 and span at least an octave")
-    ctx = Context(motif, style or load_default(), lo_p, hi_p, mode)
+    ctx = Context(motif, style or load_style(None), lo_p, hi_p, mode)
 
     budget = max_candidates or max(96, 24 * n)
     per_round = max(24, 4 * n)
