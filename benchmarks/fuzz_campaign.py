@@ -529,6 +529,8 @@ def main() -> None:
     ap.add_argument("--mem-gb", type=float, default=1.5)
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--tools", default="render,vary,check")
+    ap.add_argument("--findings", default=os.path.join(tempfile.gettempdir(), "segue-fuzz-findings"),
+                    help="folder where the input of every finding is saved")
     ap.add_argument("--osc", type=int, default=100_000, help="OSC datagrams in the network phase")
     ap.add_argument("--ws", type=int, default=10_000, help="WebSocket messages in the network phase")
     ap.add_argument("--ws-conns", type=int, default=500, help="WebSocket connections opened and dropped")
@@ -546,7 +548,18 @@ def main() -> None:
     examples: dict[str, list[str]] = {}
     slowest: dict[str, float] = {}
 
-    def record(group: str, outcome: str, detail: str, dt: float) -> None:
+    findings = Path(a.findings)
+
+    def keep(name: str, payload: bytes) -> str:
+        """Save a finding's input so it can be replayed (the table alone cannot be acted on)."""
+        findings.mkdir(parents=True, exist_ok=True)
+        path = findings / name
+        path.write_bytes(payload)
+        return str(path)
+
+    def record(group: str, outcome: str, detail: str, dt: float, payload: tuple[str, bytes] | None = None) -> None:
+        if outcome not in ("ok", "user error") and payload is not None:
+            detail = f"{detail} [{keep(*payload)}]"
         row = rows.setdefault(group, {k: 0 for k in ("cases", *OUTCOMES)})
         row["cases"] += 1
         row[outcome] += 1
@@ -556,7 +569,8 @@ def main() -> None:
 
     t_start = time.perf_counter()
     for i, text in enumerate(spec_cases(a.specs, rng)):
-        record("spec mutants", *run_case(spec_case, (text,), a.timeout, mem))
+        record("spec mutants", *run_case(spec_case, (text,), a.timeout, mem),
+               payload=(f"spec-{i}.yaml", text.encode("utf-8", "surrogatepass")))
         if (i + 1) % 250 == 0:
             print(f"  specs {i + 1}/{a.specs}", file=sys.stderr, flush=True)
 
@@ -571,7 +585,8 @@ def main() -> None:
                 argv = {"render": ["render", str(path), "--out", "r.wav"],
                         "vary": ["vary", str(path), "-n", "2", "--out", "v", "--no-audio"],
                         "check": ["check", str(path)]}[tool]
-                record(f"MIDI × {tool}", *run_case(cli_case, (argv, tmp), a.timeout, mem))
+                record(f"MIDI × {tool}", *run_case(cli_case, (argv, tmp), a.timeout, mem),
+                       payload=(f"midi-{i}-{tool}.mid", data))
             path.unlink()
             if (i + 1) % 100 == 0:
                 print(f"  midi {i + 1}/{a.midi}", file=sys.stderr, flush=True)
