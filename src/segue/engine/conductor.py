@@ -271,6 +271,12 @@ class Conductor:
     # ------------------------------------------------------------------ composing
     def compose_on(self, deck: Deck, sample: int) -> BarMusic:
         """Compose the next bar of ``deck`` with the musical state at ``sample``."""
+        return self.commit_bar(deck, deck.composer.compose_bar(self.prepare_bar(deck, sample)))
+
+    def prepare_bar(self, deck: Deck, sample: int) -> MusicalState:
+        """Decide ``deck``'s next bar at ``sample``: the musical state to write it in (and its tempo, set
+        on the tempo map now). Cheap; the writing itself (``deck.composer.compose_bar``) may happen later
+        on another thread, because it reads nothing but that state and the composer."""
         state, _ = self.state_at(sample, deck.state)  # (layer gains follow the parameters in the engine)
         tick = deck.composer.tick
         if self.pending is not None and deck is self.deck:
@@ -284,7 +290,10 @@ class Conductor:
                                     max(self.meter.ticks_per_beat // 2, 1))
             else:  # a new state's first bar: its tempo starts at its boundary, like its music
                 self.tempo_map.set_tempo(tick, state.tempo)
-        bar = deck.composer.compose_bar(state)
+        return state
+
+    def commit_bar(self, deck: Deck, bar: BarMusic) -> BarMusic:
+        """A written bar joins ``deck`` (and the performance)."""
         self.bars_composed += 1
         if self.keep_bars:
             deck.bars.append(bar)

@@ -5,9 +5,13 @@ asks; offline rendering pulls them as fast as the CPU allows. Inside a block the
 stops at exact samples — where a control takes effect, where a bar must be composed, where a
 transition lands — so what happens never depends on the block size.
 
-Lookahead: bar *k* is composed when bar *k−1* starts playing (one bar ahead), using the
-parameter values at that sample. A state change starts the new state's deck at its quantized
-boundary on the other synth slot while the old deck fades out over the rule's fade length.
+Lookahead: bar *k* is decided when bar *k−1* starts playing (one bar ahead), using the
+parameter values at that sample, and written by then — on the composer thread when the engine
+composes ahead (live), lazily otherwise — and scheduled when the audio reaches its bar line
+(:mod:`segue.engine.ahead`). A state change starts the new state's deck at its quantized
+boundary on the other synth slot while the old deck fades out over the rule's fade length; its
+first bar is decided :data:`COMPOSE_LEAD` before the boundary, so requests that replace each
+other before then cost nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from segue.audio.mixer import sum_stems
 from segue.audio.voicing import key_trims
 from segue.compose.affect import Affect
 from segue.compose.composer import BarMusic
+from segue.engine.ahead import BarJob, ComposerThread
 from segue.engine.conductor import Conductor, Deck
 from segue.engine.controls import Control, parse_control
 from segue.engine.volume import VolumeAutomation
@@ -59,12 +64,25 @@ VOICES = {"melody": 8, "counter": 8, "bass": 6, "drone": 6, "harmony": 16, "osti
 bounds the synthesis cost of dense textures — the oldest release tail is the one that is cut."""
 
 
+COMPOSE_LEAD_S = 0.1
+"""How long before its boundary a state change's first bar is decided (seconds of music): time for the
+composer thread to write it. A newer request before then replaces the older one at no cost."""
+
+
 class Engine:
-    """Pulls audio blocks from a :class:`Conductor`, applying controls at exact samples."""
+    """Pulls audio blocks from a :class:`Conductor`, applying controls at exact samples.
+
+    ``compose_ahead``: write bars on the process's composer thread (live play) instead of lazily on
+    the thread that pulls (offline); the audio is the same sample for sample.
+    """
 
     def __init__(self, conductor: Conductor, *, soundfont: Path | None = None, reverb: float = 0.22,
-                 fade_ramp: int = 1024, log_limit: int | None = None) -> None:
+                 fade_ramp: int = 1024, log_limit: int | None = None, compose_ahead: bool = False) -> None:
         self.conductor = conductor
+        self.compose_ahead = bool(compose_ahead)
+        self._jobs: list[BarJob] = []  # bars decided, not yet scheduled, in the order decided
+        self.bars_late = 0  # bars the audio thread had to write or wait for (composing ahead)
+        self.compose_lead = int(COMPOSE_LEAD_S * conductor.sample_rate)
         self.soundfont = soundfont
         self.sample_rate = conductor.sample_rate
         self.position = 0
@@ -109,7 +127,7 @@ class Engine:
                                                        target="layer_gain", layer=p.name)).active}
         self._listeners: list[EngineListener] = []
         self._faders_told: tuple[float, dict[str, float]] | None = None
-        self._compose(conductor.deck, 0)
+        self._settle(self._begin(conductor.deck, 0))
 
     def warm_up(self) -> None:
         """Do the once-per-process work now rather than inside the first bars of live play: measuring
@@ -228,11 +246,18 @@ class Engine:
     def _request_state(self, name: str, sample: int) -> None:
         cond = self.conductor
         cond.spec.state(name)  # KeyError first: a request for an unknown state changes nothing
+        if cond.pending is not None and cond.pending.to_state == name:
+            return
+        if cond.pending is None and name == cond.state_name:
+            return
         if cond.pending is not None:
-            if cond.pending.to_state == name:
-                return
-            # a newer request replaces one still waiting for its boundary
+            # a newer request replaces one still waiting for its boundary; its first bar, if decided,
+            # is never heard: dropped unwritten when possible
             old = cond.pending
+            for job in [j for j in self._jobs if j.deck is old.deck]:
+                job.drop()
+                self._jobs.remove(job)
+            self._settle_all()
             for synth in self._slot_synths[old.deck.slot].values():
                 _cancel_from(synth, sample)
             for part in cond.parts:
@@ -245,13 +270,13 @@ class Engine:
                 listener.deck_cut(old.deck, sample, False)
             cond.pending = None
             cond.deck.stop_tick = None
-        p = cond.request_state(name, sample)
-        if p is None:
-            return
-        # compose the new deck's first bar now: it must be ready before its boundary
-        self._compose(p.deck, sample)
+        else:
+            self._settle_all()  # the boundary and the bridge read the playing deck's newest bar
+        cond.request_state(name, sample)
+        # the new deck's first bar is decided COMPOSE_LEAD before its boundary (see _next_decision)
 
     def _take_over(self, sample: int) -> None:
+        self._settle_all()
         cond = self.conductor
         old_deck = cond.deck
         p = cond.take_over(sample)
@@ -281,6 +306,7 @@ class Engine:
 
     def _stinger(self, name: str, sample: int) -> None:
         spec = self.stinger_specs[name]
+        self._settle_all()  # its grid and its key come from the bars around it
         cond = self.conductor
         tm = cond.tempo_map
         beat = cond.meter.ticks_per_beat
@@ -330,9 +356,32 @@ class Engine:
         return deck, (deck.bars[-1] if deck.bars else None)
 
     # ------------------------------------------------------------------ composing
-    def _compose(self, deck: Deck, sample: int) -> BarMusic:
+    def _begin(self, deck: Deck, sample: int) -> BarJob:
+        """Decide ``deck``'s next bar at ``sample`` (the state and tempo are taken now); it is written
+        on the composer thread when composing ahead, else when it is collected."""
         cond = self.conductor
-        bar = cond.compose_on(deck, sample)
+        tick = deck.composer.tick
+        job = BarJob(deck, cond.prepare_bar(deck, sample), tick, sample)
+        if self.compose_ahead:
+            job.future = ComposerThread.shared().submit(job)
+        self._jobs.append(job)
+        return job
+
+    def _settle_all(self) -> None:
+        """Collect every decided bar now (before anything reads a composer or moves a deck's synths)."""
+        while self._jobs:
+            self._settle(self._jobs[0])
+
+    def _settle(self, job: BarJob) -> BarMusic:
+        """Collect a decided bar (writing it here if need be) and schedule it: notes, faders, events."""
+        self._jobs.remove(job)
+        bar = job.result()
+        if job.late and self.compose_ahead:
+            self.bars_late += 1
+        return self._schedule(job.deck, self.conductor.commit_bar(job.deck, bar))
+
+    def _schedule(self, deck: Deck, bar: BarMusic) -> BarMusic:
+        cond = self.conductor
         tm = cond.tempo_map
         slot = deck.slot
         for layer, notes in bar.notes.items():
@@ -376,17 +425,37 @@ class Engine:
                 self._gain_targets[name] = target
         self._active_layers[deck.slot] = {name for name, notes in bar.notes.items() if notes}
 
-    def _next_decision(self) -> int | None:
-        """The sample at which the next bar of some deck must be composed."""
+    def _job_for(self, deck: Deck) -> BarJob | None:
+        for job in self._jobs:
+            if job.deck is deck:
+                return job
+        return None
+
+    def _decision(self, deck: Deck) -> tuple[int, BarJob | None] | None:
+        """When ``deck`` next needs the engine: (sample, the decided bar to collect then, or None to decide one)."""
         cond = self.conductor
         tm = cond.tempo_map
+        job = self._job_for(deck)
+        if job is not None:  # collected at its bar line (its composer is busy until then)
+            return tm.sample(job.start_tick), job
+        if not deck.can_compose() or (deck is cond.deck and cond.finished):
+            return None
+        last = deck.bars[-1] if deck.bars else None
+        if last is not None:
+            return tm.sample(last.start), None
+        p = cond.pending
+        if p is not None and deck is p.deck:  # a state change's first bar: COMPOSE_LEAD before its boundary
+            return max(self.position, p.requested_sample, tm.sample(p.boundary_tick) - self.compose_lead), None
+        return self.position, None
+
+    def _next_decision(self) -> int | None:
+        """The sample at which some deck's next bar must be decided or collected."""
+        cond = self.conductor
         best: int | None = None
         for deck in (cond.deck, cond.pending.deck if cond.pending else None):
-            if deck is None or not deck.can_compose() or (deck is cond.deck and cond.finished):
-                continue
-            last = deck.bars[-1] if deck.bars else None
-            d = tm.sample(last.start) if last is not None else self.position
-            best = d if best is None else min(best, d)
+            d = self._decision(deck) if deck is not None else None
+            if d is not None:
+                best = d[0] if best is None else min(best, d[0])
         return best
 
     # ------------------------------------------------------------------ the loop
@@ -429,16 +498,18 @@ class Engine:
                 _, _, c = heapq.heappop(self._controls)
                 self._apply(c, pos)
                 continue
-            d = self._next_decision()
-            if d is not None and d <= pos:
-                deck = cond.deck
-                pd = cond.pending.deck if cond.pending else None
-                target = deck
-                if pd is not None and pd.can_compose() and pd.bars and cond.tempo_map.sample(pd.bars[-1].start) <= pos:
-                    target = pd
-                if not target.can_compose() or (target is deck and cond.finished):
-                    break
-                self._compose(target, pos)
+            acted = False
+            for deck in (cond.deck, cond.pending.deck if cond.pending else None):
+                d = self._decision(deck) if deck is not None else None
+                if d is None or d[0] > pos:
+                    continue
+                if d[1] is not None:
+                    self._settle(d[1])
+                else:
+                    self._begin(deck, pos)
+                acted = True
+                break
+            if acted:
                 continue
             break
 
@@ -531,7 +602,7 @@ class Engine:
     def end_sample(self) -> int | None:
         """Sample where the last composed bar ends, once the piece has a final bar."""
         c = self.conductor
-        if not c.finished:
+        if self._job_for(c.deck) is not None or not c.finished:
             return None
         return c.tempo_map.sample(c.deck.bars[-1].end)
 

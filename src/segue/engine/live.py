@@ -1,7 +1,8 @@
 """Live sessions: the engine in real time, fed by controls from any thread.
 
 A producer thread pulls blocks from the :class:`~segue.engine.engine.Engine` and keeps a small
-queue of finished audio ahead of the sink; the sink (a sound card, or a headless clock for
+queue of finished audio ahead of the sink (one block by default: bars are written ahead on the
+composer thread, :mod:`segue.engine.ahead`, so a block costs well under its period); the sink (a sound card, or a headless clock for
 tests and servers) takes one block per block-period and never waits for the composer. If the
 queue is ever empty the sink repeats the last block, fading it, and counts an underrun —
 the music sustains instead of going silent.
@@ -56,7 +57,7 @@ class LiveSession:
     """One running engine: thread-safe control methods, events to subscribers, audio to a sink."""
 
     def __init__(self, spec: object, *, seed: int | None = None, soundfont: Path | None = None,
-                 sample_rate: int = 44100, block: int = 512, ahead_blocks: int = 6,
+                 sample_rate: int = 44100, block: int = 512, ahead_blocks: int = 1,
                  record: bool = False, style: object | None = None, guard: object | None = None,
                  pool: "ProducerPool | None" = None, log_limit: int | None = DEFAULT_LOG_LIMIT) -> None:
         self.spec = spec
@@ -64,10 +65,11 @@ class LiveSession:
         self.sample_rate = int(sample_rate)
         self.conductor = Conductor(spec, seed=seed, style=style, sample_rate=sample_rate, keep_bars=record,
                                    guard=guard)
-        self.engine = Engine(self.conductor, soundfont=soundfont, log_limit=None if record else log_limit)
+        self.engine = Engine(self.conductor, soundfont=soundfont, log_limit=None if record else log_limit,
+                             compose_ahead=True)
         self._inbox: queue.SimpleQueue[dict | tuple[Control, float | None]] = queue.SimpleQueue()
         self._ready: collections.deque[tuple[int, int, np.ndarray]] = collections.deque()  # (start, end, mix)
-        self._ahead = max(2, int(ahead_blocks))
+        self._ahead = max(1, int(ahead_blocks))
         self.pool = pool
         self._cv = pool._cv if pool is not None else threading.Condition()
         self._subscribers: list[EventCallback] = []
@@ -443,6 +445,8 @@ class DeviceSink:
         except Exception as exc:  # pragma: no cover - depends on the platform
             raise DeviceError(f"the audio backend (miniaudio) is not available: {exc}") from None
         session = self.session
+        # the device asks for up to two blocks per callback: keep that much queued
+        session._ahead = max(session._ahead, 2)  # noqa: SLF001 - the sink sizes its own session's queue
         pending = np.zeros((0, 2), dtype=np.float32)
 
         def frames():
