@@ -472,6 +472,9 @@ class Engine:
             d = self._next_decision()
             if d is not None and d > self.position:
                 stop = min(stop, d)
+            for idle in self._slot_idle_after.values():  # a slot falls idle on its own sample, whatever the blocks
+                if idle is not None and idle > self.position:
+                    stop = min(stop, idle)
             p = self.conductor.pending
             if p is not None:
                 b = self.conductor.tempo_map.sample(p.boundary_tick)
