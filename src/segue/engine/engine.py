@@ -254,20 +254,21 @@ class Engine:
             # a newer request replaces one still waiting for its boundary; its first bar, if decided,
             # is never heard: dropped unwritten when possible
             old = cond.pending
-            for job in [j for j in self._jobs if j.deck is old.deck]:
+            for job in [j for j in self._jobs if j.deck is old.made]:
                 job.drop()
                 self._jobs.remove(job)
             self._settle_all()
-            for synth in self._slot_synths[old.deck.slot].values():
-                _cancel_from(synth, sample)
-            for part in cond.parts:
-                channel = f"{old.deck.slot}:{part.name}"
-                self.mixer.set_gain(channel, -120.0, ramp_samples=1, at=sample)
-                self._gain_targets[channel] = -120.0
-            for bar in old.deck.bars:  # composed ahead but never heard: not part of the performance
-                bar.cut = bar.start
-            for listener in self._listeners:
-                listener.deck_cut(old.deck, sample, False)
+            if old.made is not None and old.made.bars:  # (nothing of it was scheduled otherwise)
+                for synth in self._slot_synths[old.deck.slot].values():
+                    _cancel_from(synth, sample)
+                for part in cond.parts:
+                    channel = f"{old.deck.slot}:{part.name}"
+                    self.mixer.set_gain(channel, -120.0, ramp_samples=1, at=sample)
+                    self._gain_targets[channel] = -120.0
+                for bar in old.deck.bars:  # composed ahead but never heard: not part of the performance
+                    bar.cut = bar.start
+                for listener in self._listeners:
+                    listener.deck_cut(old.deck, sample, False)
             cond.pending = None
             cond.deck.stop_tick = None
         else:
@@ -346,7 +347,7 @@ class Engine:
         return self._deck_bar_at(tick)[1]
 
     def _deck_bar_at(self, tick: int) -> tuple[Deck, BarMusic | None]:
-        for deck in (self.conductor.pending.deck if self.conductor.pending else None, self.conductor.deck):
+        for deck in (self.conductor.pending.made if self.conductor.pending else None, self.conductor.deck):
             if deck is None:
                 continue
             for b in reversed(deck.bars):
@@ -444,16 +445,30 @@ class Engine:
         if last is not None:
             return tm.sample(last.start), None
         p = cond.pending
-        if p is not None and deck is p.deck:  # a state change's first bar: COMPOSE_LEAD before its boundary
+        if p is not None and deck is p.made:  # a state change's first bar: COMPOSE_LEAD before its boundary
             return max(self.position, p.requested_sample, tm.sample(p.boundary_tick) - self.compose_lead), None
         return self.position, None
 
+    def _decisions(self) -> list[tuple[int, Callable[[], object]]]:
+        """What the playing and the pending deck need next: (sample, the action to take then)."""
+        cond = self.conductor
+        out: list[tuple[int, Callable[[], object]]] = []
+        p = cond.pending
+        for deck in (cond.deck, p.made if p else None):
+            d = self._decision(deck) if deck is not None else None
+            if d is not None:
+                job = d[1]
+                out.append((d[0], (lambda j=job: self._settle(j)) if job is not None
+                            else (lambda dk=deck: self._begin(dk, self.position))))
+        if p is not None and p.made is None:  # not even made yet: its deck is made when its first bar is decided
+            due = max(self.position, p.requested_sample, cond.tempo_map.sample(p.boundary_tick) - self.compose_lead)
+            out.append((due, lambda: self._begin(p.deck, self.position)))
+        return out
+
     def _next_decision(self) -> int | None:
         """The sample at which some deck's next bar must be decided or collected."""
-        cond = self.conductor
         best: int | None = None
-        for deck in (cond.deck, cond.pending.deck if cond.pending else None):
-            d = self._decision(deck) if deck is not None else None
+        for d in self._decisions():
             if d is not None:
                 best = d[0] if best is None else min(best, d[0])
         return best
@@ -501,18 +516,9 @@ class Engine:
                 _, _, c = heapq.heappop(self._controls)
                 self._apply(c, pos)
                 continue
-            acted = False
-            for deck in (cond.deck, cond.pending.deck if cond.pending else None):
-                d = self._decision(deck) if deck is not None else None
-                if d is None or d[0] > pos:
-                    continue
-                if d[1] is not None:
-                    self._settle(d[1])
-                else:
-                    self._begin(deck, pos)
-                acted = True
-                break
-            if acted:
+            due = next((act for at, act in self._decisions() if at <= pos), None)
+            if due is not None:
+                due()
                 continue
             break
 

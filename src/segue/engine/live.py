@@ -49,6 +49,14 @@ STATUS_EVERY = 2048
 
 MAX_AHEAD_S = 600.0
 """How far ahead a time-tagged control may be scheduled (a bogus time tag must not sit in the queue forever)."""
+JIT_MARGIN_S = 0.006
+"""With one block queued, the producer starts each block this long (or half a block, whichever is
+more, never more than a block) before the sink will take it, and picks up controls then: a control
+waits at most a block plus this margin instead of two blocks. A block costs ~0.2 ms (0.6 ms p99) now
+that bars are written on the composer thread, so the margin is mostly slack for the OS scheduler.
+The margin adapts: a block finished with under 2 ms to spare, or an underrun, widens it (up to a
+whole block, i.e. no waiting); it narrows again slowly while blocks are on time."""
+
 PlayedCallback = Callable[[int, int], None]
 """``callback(start, end)``: the sink has just taken the engine's samples ``[start, end)`` to play."""
 
@@ -86,6 +94,11 @@ class LiveSession:
         self._errors: list[str] = []
         self._status_at = 0
         self._heard: tuple[float, int] | None = None  # (wall clock, music sample) when the sink took a block
+        self._taken_at: float | None = None  # perf_counter() when the sink last took a block
+        period = self.block / self.sample_rate
+        self._base_margin = min(period, max(period / 2, JIT_MARGIN_S))
+        self._margin = self._base_margin
+        self._underruns_seen = 0
 
     # ------------------------------------------------------------------ controls (any thread)
     def control(self, data: dict | Control, at: float | None = None) -> str | None:
@@ -225,7 +238,30 @@ class LiveSession:
                     self._cv.wait(timeout=0.5)
             if self._stop.is_set():
                 break
+            due = self._just_in_time()
             self.produce_block()
+            if due is not None:
+                self._adapt_margin(due - time.perf_counter())
+
+    def _just_in_time(self) -> float | None:
+        """With one block queued, wait until the block is nearly due (see :data:`JIT_MARGIN_S`);
+        returns when the sink will take it (None when not waiting: more blocks queued, or no sink yet)."""
+        taken = self._taken_at
+        if self._ahead != 1 or taken is None:
+            return None
+        due = taken + self.block / self.sample_rate
+        wait = due - self._margin - time.perf_counter()
+        if wait > 0:
+            self._stop.wait(wait)
+        return due
+
+    def _adapt_margin(self, spare: float) -> None:
+        period = self.block / self.sample_rate
+        if spare < 0.002 or self.underruns != self._underruns_seen:
+            self._underruns_seen = self.underruns
+            self._margin = min(period, self._margin + max(0.002, period / 4))
+        else:
+            self._margin = max(self._base_margin, self._margin - 0.00005)
 
     def produce_block(self) -> np.ndarray:
         """Render one block now (the producer thread's step; also usable synchronously in tests)."""
@@ -274,6 +310,7 @@ class LiveSession:
             if self._ready:
                 start, end, block = self._ready.popleft()
                 self._heard = (time.time(), start - self.engine.mixer.latency)
+                self._taken_at = time.perf_counter()
                 self._cv.notify_all()
                 self._last_block = block
                 self._fill_gain = 1.0
