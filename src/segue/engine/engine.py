@@ -27,6 +27,7 @@ import numpy as np
 
 from segue.audio import LayerSynth, Mixer
 from segue.audio.mixer import sum_stems
+from segue.audio.synth import GRID
 from segue.audio.voicing import key_trims
 from segue.compose.affect import Affect
 from segue.compose.composer import BarMusic
@@ -293,7 +294,8 @@ class Engine:
             _cancel_from(s, sample + fade)
         for listener in self._listeners:
             listener.deck_cut(old_deck, sample, True)
-        self._slot_idle_after[old_deck.slot] = sample + fade + 2 * self.sample_rate
+        # on the synths' 64-sample grid: the render split there changes nothing that is heard
+        self._slot_idle_after[old_deck.slot] = -(-(sample + fade + 2 * self.sample_rate) // GRID) * GRID
         self._slot_idle_after[p.deck.slot] = None
         self._emit(Event(sample, "transition_started", {
             "from": p.from_state, "to": p.to_state, "quantize": str(rule.quantize), "requested": p.requested_sample,
@@ -446,8 +448,13 @@ class Engine:
             return tm.sample(last.start), None
         p = cond.pending
         if p is not None and deck is p.made:  # a state change's first bar: COMPOSE_LEAD before its boundary
-            return max(self.position, p.requested_sample, tm.sample(p.boundary_tick) - self.compose_lead), None
+            return max(self.position, p.requested_sample, self._first_bar_due(p)), None
         return self.position, None
+
+    def _first_bar_due(self, p) -> int:
+        """When a state change's first bar is decided: COMPOSE_LEAD before its boundary, on the synths'
+        64-sample grid (a render split on it changes no sample; one off it would move envelope updates)."""
+        return (self.conductor.tempo_map.sample(p.boundary_tick) - self.compose_lead) // GRID * GRID
 
     def _decisions(self) -> list[tuple[int, Callable[[], object]]]:
         """What the playing and the pending deck need next: (sample, the action to take then)."""
@@ -461,7 +468,7 @@ class Engine:
                 out.append((d[0], (lambda j=job: self._settle(j)) if job is not None
                             else (lambda dk=deck: self._begin(dk, self.position))))
         if p is not None and p.made is None:  # not even made yet: its deck is made when its first bar is decided
-            due = max(self.position, p.requested_sample, cond.tempo_map.sample(p.boundary_tick) - self.compose_lead)
+            due = max(self.position, p.requested_sample, self._first_bar_due(p))
             out.append((due, lambda: self._begin(p.deck, self.position)))
         return out
 
