@@ -309,7 +309,6 @@ class Engine:
 
     def _stinger(self, name: str, sample: int) -> None:
         spec = self.stinger_specs[name]
-        self._settle_all()  # its grid and its key come from the bars around it
         cond = self.conductor
         tm = cond.tempo_map
         beat = cond.meter.ticks_per_beat
@@ -320,6 +319,7 @@ class Engine:
         last = self._last_stinger.get(name)
         if last is not None and tick < last + cooldown:
             raise ValueError(f"stinger {name!r} is cooling down ({(last + cooldown - tick) / beat:.1f} beats left)")
+        self._settle_all()  # its grid and its key come from the bars around it (a rejected one touches nothing)
         at = cond.boundary_tick(str(getattr(spec, "quantize", "beat")), tick)
         self._last_stinger[name] = at
         bar = self._bar_at(at)
