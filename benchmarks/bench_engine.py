@@ -61,9 +61,20 @@ FADER = "probe_fader"  # the benchmark's fader-only parameter (layer_gain on the
 
 
 # ---------------------------------------------------------------------------------------------- setup
+def idlest_core(cores: list[int], seconds: float = 1.0) -> int:
+    """The core other processes used least over ``seconds`` (a shared machine: pick the quiet one)."""
+    before = {c: core_ticks(c) for c in cores}
+    time.sleep(seconds)
+    def busy(c: int) -> float:
+        (b0, a0), (b1, a1) = before[c], core_ticks(c)
+        return (b1 - b0) / max(a1 - a0, 1)
+    return min(cores, key=busy)
+
+
 def pin_to_one_core() -> int:
-    """Pin every thread of this process (numpy's pools included) and all future threads to one core."""
-    core = sorted(os.sched_getaffinity(0))[0]
+    """Pin every thread of this process (numpy's pools included) and all future threads to one core,
+    the least busy one of those this process may use."""
+    core = idlest_core(sorted(os.sched_getaffinity(0)))
     for tid in os.listdir("/proc/self/task"):
         try:
             os.sched_setaffinity(int(tid), {core})
