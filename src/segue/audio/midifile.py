@@ -102,8 +102,8 @@ def read_midi(path: Path, sample_rate: int = 44100) -> MidiScore:
     for message in events:
         seconds += Fraction(message.time * tempo, ppq * 1_000_000)
         if seconds > MAX_RENDER_SECONDS:
-            # the output is allocated whole: a 37-byte file once asked for 77 hours (91.9 GiB)
-            raise AudioError(f"{path} lasts more than {MAX_RENDER_SECONDS / 60:g} minutes (an event at "
+            # a 37-byte file once asked for 77 hours (91.9 GiB, when the output was allocated whole)
+            raise AudioError(f"{path} lasts more than {MAX_RENDER_SECONDS / 3600:g} hours (an event at "
                              f"{float(seconds) / 3600:.1f} h); Segue renders MIDI files up to that length")
         sample = round(seconds * sample_rate)
         if message.type == "set_tempo":
