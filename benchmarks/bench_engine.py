@@ -440,6 +440,8 @@ def fleet(spec: object, n: int, seconds: float, block: int, rng: np.random.Gener
 class FloodResult:
     rate: float
     sent: int
+    blocks_before: int
+    underruns_before: int
     blocks_during: int
     underruns_during: int
     blocks_after: int
@@ -447,11 +449,21 @@ class FloodResult:
     transitions: int
     bars_late: int
     identical: bool
+    others: tuple[float, float, float]  # share of the core other processes took before, during, after
 
 
-def state_flood(spec: object, rate: float, seconds: float, after: float, block: int = 512) -> FloodResult:
+def others_share(core: int, cpu0: float, ticks0: tuple[int, int]) -> float:
+    """The share of ``core`` that other processes took since (``cpu0`` = our process_time, ``ticks0``)."""
+    busy1, all1 = core_ticks(core)
+    tick = os.sysconf("SC_CLK_TCK")
+    core_s = (all1 - ticks0[1]) / tick
+    return max(0.0, (busy1 - ticks0[0]) / tick - (time.process_time() - cpu0)) / core_s if core_s > 0 else float("nan")
+
+
+def state_flood(spec: object, rate: float, seconds: float, after: float, core: int, block: int = 512) -> FloodResult:
     """``segue live``'s layout (one LiveSession, a HeadlessSink, the WebSocket server) under a flood of state
-    requests from one socket, cycling through the states; underruns counted during and after the flood."""
+    requests from one socket, cycling through the states; underruns counted before (as long as after: what the
+    machine alone causes), during and after the flood, with the share of the core other processes took."""
     from websockets.sync.client import connect
 
     from segue.server import start_ws
@@ -462,7 +474,11 @@ def state_flood(spec: object, rate: float, seconds: float, after: float, block: 
     server = start_ws(session, port=0)
     states = [x.name for x in spec.states]
     time.sleep(1.0)
-    b0, u0 = session.blocks_played, session.underruns
+    shares = []
+    bb, ub, mark = session.blocks_played, session.underruns, (time.process_time(), core_ticks(core))
+    time.sleep(after)
+    shares.append(others_share(core, *mark))
+    b0, u0, mark = session.blocks_played, session.underruns, (time.process_time(), core_ticks(core))
     sent = 0
     with connect(f"ws://127.0.0.1:{server.port}") as ws:
         t0 = time.perf_counter()
@@ -471,8 +487,11 @@ def state_flood(spec: object, rate: float, seconds: float, after: float, block: 
             sent += 1
             time.sleep(max(0.0, t0 + sent / rate - time.perf_counter()))
         b1, u1 = session.blocks_played, session.underruns
+        shares.append(others_share(core, *mark))
+        mark = (time.process_time(), core_ticks(core))
         time.sleep(after)
     b2, u2 = session.blocks_played, session.underruns
+    shares.append(others_share(core, *mark))
     server.close()
     sink.stop()
     session.stop()
@@ -484,8 +503,8 @@ def state_flood(spec: object, rate: float, seconds: float, after: float, block: 
     from segue.pipeline import play
 
     same = bool(np.array_equal(play(spec, log).mix, live[lat:][:total]))
-    return FloodResult(rate, sent, b1 - b0, u1 - u0, b2 - b1, u2 - u1, session.conductor.transitions,
-                       session.engine.bars_late, same)
+    return FloodResult(rate, sent, b0 - bb, u0 - ub, b1 - b0, u1 - u0, b2 - b1, u2 - u1, session.conductor.transitions,
+                       session.engine.bars_late, same, tuple(shares))
 
 
 # ---------------------------------------------------------------------------------------------- profile
@@ -652,14 +671,17 @@ def main() -> None:
 
     # 5 ------------------------------------------------------------------------------------------
     flood_s, after_s = (4.0, 2.0) if args.quick else (10.0, 5.0)
-    f = state_flood(spec, args.flood_rate, flood_s, after_s)
+    f = state_flood(spec, args.flood_rate, flood_s, after_s, core)
     print(f"\n5. state flood (segue live's layout: LiveSession, block 512, ahead 1 → HeadlessSink, WebSocket server; one "
           f"socket sends {args.flood_rate:.0f} state requests/s cycling through the states for {flood_s:.0f} s, then "
-          f"{after_s:.0f} s quiet)")
-    print(f"  sent {f.sent}; underruns during {f.underruns_during}/{f.blocks_during} blocks "
-          f"({100 * f.underruns_during / max(f.blocks_during, 1):.2f}%), after {f.underruns_after}/{f.blocks_after}; "
-          f"transitions heard {f.transitions}; late bars {f.bars_late}; live = offline "
-          f"{'identical' if f.identical else 'DIFFERENT'}")
+          f"{after_s:.0f} s quiet; the same quiet window before it says what the machine alone costs)")
+    print(f"  {'window':>8s} {'underruns':>9s} {'blocks':>7s} {'share':>7s} {'others':>7s}")
+    for label, u, b, o in (("before", f.underruns_before, f.blocks_before, f.others[0]),
+                           ("during", f.underruns_during, f.blocks_during, f.others[1]),
+                           ("after", f.underruns_after, f.blocks_after, f.others[2])):
+        print(f"  {label:>8s} {u:9d} {b:7d} {100 * u / max(b, 1):6.2f}% {100 * o:6.0f}%")
+    print(f"  sent {f.sent}; transitions heard {f.transitions}; late bars {f.bars_late}; live = offline "
+          f"{'identical' if f.identical else 'DIFFERENT'}; others: the share of the core other processes took")
     print("  a newer request for the same boundary replaces the older one and costs nothing until its first bar is "
           "decided, 0.1 s before the boundary; the bar is written on the composer thread.")
 
