@@ -52,12 +52,23 @@ for start in range(0, frames, block):
 """
 
 
+LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+"""
+"""Why a launcher: a child started straight from this process inherits this process's peak RSS (Linux keeps
+``ru_maxrss`` across exec, and ``subprocess`` may vfork), so a small fresh Python forks the command instead."""
+
+
 def measured(cmd: list[str]) -> tuple[int, float, float, str]:
-    """(exit status, CPU s, peak RSS MiB, the end of stderr) of one child process."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    return os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, err[-500:]
+    """(exit status, CPU s, peak RSS MiB, the end of stderr) of one command run as a fresh process."""
+    proc = subprocess.run([sys.executable, "-c", LAUNCHER, *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    rc, cpu, rss = proc.stdout.decode().split()[-3:]
+    return int(rc), float(cpu), int(rss) / 1024, proc.stderr.decode(errors="replace")[-500:]
 
 
 def main() -> None:

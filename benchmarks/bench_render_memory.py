@@ -2,9 +2,10 @@
 
     uv run python benchmarks/bench_render_memory.py [--minutes 1 20 120]
 
-Each MIDI file is composed from ``examples/fantasy_game.yaml`` (seed 3) and written once; then
+Each MIDI file is composed from ``examples/fantasy_game.yaml`` (seed 3; beyond 20 minutes the 20-minute
+composition is repeated) and written once; then
 ``segue render`` runs in a fresh process per file and its peak resident memory (``ru_maxrss`` of that
-child, from ``os.wait4``) and CPU time are printed. The render streams to disk (``segue.audio.spool``):
+child, from ``os.wait4`` in a small launcher: see ``bench_peers.measured``) and CPU time are printed. The render streams to disk (``segue.audio.spool``):
 the mix goes into a temporary float32 file, loudness is measured by reading it back, and the final
 pass writes the .wav — so memory should not grow with length.
 """
@@ -12,31 +13,43 @@ pass writes the .wav — so memory should not grow with length.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import mido
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from bench_peers import measured  # noqa: E402
 from segue.export.midi import write_midi  # noqa: E402
 from segue.pipeline import compose  # noqa: E402
 from segue.spec import load_spec  # noqa: E402
 
 
-def run_measured(cmd: list[str]) -> tuple[int, float, float, float]:
-    """(exit status, peak RSS MiB, CPU s, wall s) of one child process."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        sys.stderr.write(proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else "")
-    return proc.returncode, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, wall
+COMPOSED_MINUTES = 20.0
+"""Longer files repeat a 20-minute composition (composing two hours would take longer than rendering them)."""
+
+
+def midi_file(spec: object, minutes: float, path: Path) -> None:
+    """A MIDI file of about ``minutes``: composed, or a 20-minute composition played over as often as needed."""
+    if minutes <= COMPOSED_MINUTES:
+        write_midi(compose(spec, seconds=minutes * 60, seed=3), path)
+        return
+    write_midi(compose(spec, seconds=COMPOSED_MINUTES * 60, seed=3), path)
+    mid = mido.MidiFile(path)
+    times = int(round(minutes / COMPOSED_MINUTES))
+    for i, track in enumerate(mid.tracks):
+        body, tail = list(track[:-1]), track[-1].time  # every track ends on the same tick (end_of_track)
+        out = mido.MidiTrack()
+        for k in range(times):
+            for j, msg in enumerate(body):
+                out.append(msg.copy(time=msg.time + tail) if k and j == 0 else msg)
+        out.append(mido.MetaMessage("end_of_track", time=tail))
+        mid.tracks[i] = out
+    mid.save(path)
 
 
 def main() -> None:
@@ -51,11 +64,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for minutes in args.minutes:
             mid, wav = Path(tmp) / f"{minutes:g}min.mid", Path(tmp) / f"{minutes:g}min.wav"
-            write_midi(compose(spec, seconds=minutes * 60, seed=3), mid)
-            rc, rss, cpu, wall = run_measured(segue + ["render", str(mid), "--out", str(wav)])
+            midi_file(spec, minutes, mid)
+            t = time.perf_counter()
+            rc, cpu, rss, err = measured(segue + ["render", str(mid), "--out", str(wav)])
+            wall = time.perf_counter() - t
             size = wav.stat().st_size / 2**20 if wav.exists() else 0.0
             print(f"  {minutes:7.0f} {mid.stat().st_size:10d} {size:8.0f} {rss:7.0f} MiB {cpu:7.1f} {wall:7.1f} "
-                  f"{minutes * 60 / max(cpu, 1e-9):11.1f}" + (f"  FAILED (exit {rc})" if rc else ""))
+                  f"{minutes * 60 / max(cpu, 1e-9):11.1f}" + (f"  FAILED (exit {rc}): {err}" if rc else ""))
             wav.unlink(missing_ok=True)
 
 
