@@ -53,3 +53,29 @@ def test_spool_gives_back_what_was_written() -> None:
         for _ in range(2):  # read as often as needed
             assert np.array_equal(np.concatenate(list(spool.read())), np.concatenate(blocks))
         assert spool.frames == sum(b.shape[0] for b in blocks)
+
+
+def test_k_weighting_filter_is_scipys_without_importing_scipy_signal() -> None:
+    """The loudness filter gives scipy.signal.sosfilt's numbers bit for bit, state carried across pieces,
+    and a MIDI render never imports scipy.signal (2 CPU s of start-up)."""
+    import subprocess
+    import sys
+
+    from scipy.signal import sosfilt as scipy_sosfilt
+
+    from segue.audio.iir import sosfilt
+    from segue.audio.loudness import _k_weighting
+
+    sos = _k_weighting(SR)
+    x = np.random.default_rng(5).standard_normal((30000, 2))
+    ours, state = sosfilt(sos, x[:12345])
+    ours2, state2 = sosfilt(sos, x[12345:], state)
+    theirs, zi = scipy_sosfilt(sos, x[:12345], axis=0, zi=np.zeros((2, 2, 2)))
+    theirs2, zi2 = scipy_sosfilt(sos, x[12345:], axis=0, zi=zi)
+    assert np.array_equal(ours, theirs) and np.array_equal(ours2, theirs2) and np.array_equal(state2, zi2)
+    code = ("import sys, pathlib, tempfile; from segue.audio import render_midi_file; from segue.export.midi import write_midi;"
+            "from segue.pipeline import compose; from segue.spec import load_spec; from segue.evaluation_run import examples_dir;"
+            "d = pathlib.Path(tempfile.mkdtemp()); m = write_midi(compose(load_spec(examples_dir() / 'dark_ambient.yaml'), bars=2,"
+            " seed=1), d / 'a.mid'); render_midi_file(m, d / 'a.wav'); print('scipy.signal' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

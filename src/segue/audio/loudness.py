@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from segue.audio.iir import sosfilt
 from segue.audio.limiter import Limiter
 
 _ABSOLUTE_GATE = -70.0
@@ -42,9 +43,10 @@ def _k_weighting(sample_rate: int) -> np.ndarray:
 
 def k_weighted(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """``audio`` through the BS.1770 K-weighting filters (float64): what loudness measures hear."""
-    from scipy.signal import sosfilt  # imported where used: scipy.signal costs ~1 s
-
-    return sosfilt(_k_weighting(sample_rate), np.asarray(audio, dtype=np.float64), axis=0)
+    x = np.asarray(audio, dtype=np.float64)
+    if x.ndim == 1:
+        return sosfilt(_k_weighting(sample_rate), x[:, None])[0][:, 0]
+    return sosfilt(_k_weighting(sample_rate), x)[0]
 
 
 class LoudnessMeter:
@@ -63,15 +65,13 @@ class LoudnessMeter:
         self.frames = 0
 
     def feed(self, piece: np.ndarray) -> None:
-        from scipy.signal import sosfilt  # imported where used: scipy.signal costs ~1 s
-
         x = np.asarray(piece, dtype=np.float64)
         if x.ndim == 1:
             x = x[:, None]
         if x.shape[0] == 0:
             return
         self.frames += x.shape[0]
-        weighted, self._state = sosfilt(self._sos, x, axis=0, zi=self._state)
+        weighted, self._state = sosfilt(self._sos, x, self._state)
         squares = np.einsum("ij,ij->i", weighted, weighted)  # channel weights are 1.0 for L and R
         if self._rest.size:
             squares = np.concatenate([self._rest, squares])
