@@ -61,9 +61,20 @@ FADER = "probe_fader"  # the benchmark's fader-only parameter (layer_gain on the
 
 
 # ---------------------------------------------------------------------------------------------- setup
+def idlest_core(cores: list[int], seconds: float = 1.0) -> int:
+    """The core other processes used least over ``seconds`` (a shared machine: pick the quiet one)."""
+    before = {c: core_ticks(c) for c in cores}
+    time.sleep(seconds)
+    def busy(c: int) -> float:
+        (b0, a0), (b1, a1) = before[c], core_ticks(c)
+        return (b1 - b0) / max(a1 - a0, 1)
+    return min(cores, key=busy)
+
+
 def pin_to_one_core() -> int:
-    """Pin every thread of this process (numpy's pools included) and all future threads to one core."""
-    core = sorted(os.sched_getaffinity(0))[0]
+    """Pin every thread of this process (numpy's pools included) and all future threads to one core,
+    the least busy one of those this process may use."""
+    core = idlest_core(sorted(os.sched_getaffinity(0)))
     for tid in os.listdir("/proc/self/task"):
         try:
             os.sched_setaffinity(int(tid), {core})
@@ -160,11 +171,19 @@ class LatencyResult:
     sent: int = 0
     underruns: int = 0
     errors: int = 0
+    bars_late: int = 0  # bars the producer had to write itself (the composer thread was not done)
+    identical: bool | None = None  # the session's control log replays offline to the same samples
 
 
-def live_latency(spec: object, block: int, changes: int, rng: np.random.Generator) -> LatencyResult:
-    """Fire ``changes`` immediate stingers from this thread and time each from call to playback."""
-    session = TimedSession(spec, block=block, guard=default_guard(), seed=7)
+def live_latency(spec: object, block: int, changes: int, rng: np.random.Generator, ahead: int = 1,
+                 check_replay: bool = False) -> LatencyResult:
+    """Fire ``changes`` immediate stingers from this thread and time each from call to playback.
+
+    ``check_replay``: record the session and render its control log offline (``segue play``'s path,
+    2048-frame blocks, no composer thread): is it the same, sample for sample?
+    """
+    session = TimedSession(spec, block=block, guard=default_guard(), seed=7, ahead_blocks=ahead,
+                           record=check_replay)
     rendered: list[tuple[float, int]] = []  # (wall time the block was rendered, onset sample)
 
     def on_event(ev: object) -> None:
@@ -185,7 +204,15 @@ def live_latency(spec: object, block: int, changes: int, rng: np.random.Generato
     sink.stop()
     session.stop()
     res = LatencyResult(block, session._ahead, sent=changes, underruns=session.underruns,  # noqa: SLF001
-                        errors=len(session._errors))  # noqa: SLF001
+                        errors=len(session._errors), bars_late=session.engine.bars_late)  # noqa: SLF001
+    if check_replay:
+        from segue.pipeline import play
+
+        live = session.recorded_audio()
+        log = session.control_log()
+        total = live.shape[0] - session.engine.mixer.latency
+        log.duration = total / SR
+        res.identical = bool(np.array_equal(play(spec, log).mix, live[session.engine.mixer.latency:][:total]))
     applied = [c.sample for c in session.engine.control_log if c.kind == "stinger" and c.name == PROBE]
     delay = session.engine.mixer.latency  # the limiter's look-ahead: output frame = input sample + delay
     for t0, s, (t_rendered, onset) in zip(t0s, applied, rendered):
@@ -408,6 +435,78 @@ def fleet(spec: object, n: int, seconds: float, block: int, rng: np.random.Gener
         errors=sum(len(s._errors) for s in sessions))  # noqa: SLF001
 
 
+# ---------------------------------------------------------------------------------------------- 5. state flood
+@dataclass
+class FloodResult:
+    rate: float
+    sent: int
+    blocks_before: int
+    underruns_before: int
+    blocks_during: int
+    underruns_during: int
+    blocks_after: int
+    underruns_after: int
+    transitions: int
+    bars_late: int
+    identical: bool
+    others: tuple[float, float, float]  # share of the core other processes took before, during, after
+
+
+def others_share(core: int, cpu0: float, ticks0: tuple[int, int]) -> float:
+    """The share of ``core`` that other processes took since (``cpu0`` = our process_time, ``ticks0``)."""
+    busy1, all1 = core_ticks(core)
+    tick = os.sysconf("SC_CLK_TCK")
+    core_s = (all1 - ticks0[1]) / tick
+    return max(0.0, (busy1 - ticks0[0]) / tick - (time.process_time() - cpu0)) / core_s if core_s > 0 else float("nan")
+
+
+def state_flood(spec: object, rate: float, seconds: float, after: float, core: int, block: int = 512) -> FloodResult:
+    """``segue live``'s layout (one LiveSession, a HeadlessSink, the WebSocket server) under a flood of state
+    requests from one socket, cycling through the states; underruns counted before (as long as after: what the
+    machine alone causes), during and after the flood, with the share of the core other processes took."""
+    from websockets.sync.client import connect
+
+    from segue.server import start_ws
+
+    session = LiveSession(spec, block=block, guard=default_guard(), seed=11, record=True)
+    session.start()
+    sink = HeadlessSink(session).start()
+    server = start_ws(session, port=0)
+    states = [x.name for x in spec.states]
+    time.sleep(1.0)
+    shares = []
+    bb, ub, mark = session.blocks_played, session.underruns, (time.process_time(), core_ticks(core))
+    time.sleep(after)
+    shares.append(others_share(core, *mark))
+    b0, u0, mark = session.blocks_played, session.underruns, (time.process_time(), core_ticks(core))
+    sent = 0
+    with connect(f"ws://127.0.0.1:{server.port}") as ws:
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            ws.send('{"type": "state", "name": "%s"}' % states[sent % len(states)])
+            sent += 1
+            time.sleep(max(0.0, t0 + sent / rate - time.perf_counter()))
+        b1, u1 = session.blocks_played, session.underruns
+        shares.append(others_share(core, *mark))
+        mark = (time.process_time(), core_ticks(core))
+        time.sleep(after)
+    b2, u2 = session.blocks_played, session.underruns
+    shares.append(others_share(core, *mark))
+    server.close()
+    sink.stop()
+    session.stop()
+    live = session.recorded_audio()
+    log = session.control_log()
+    lat = session.engine.mixer.latency
+    total = live.shape[0] - lat
+    log.duration = total / SR
+    from segue.pipeline import play
+
+    same = bool(np.array_equal(play(spec, log).mix, live[lat:][:total]))
+    return FloodResult(rate, sent, b0 - bb, u0 - ub, b1 - b0, u1 - u0, b2 - b1, u2 - u1, session.conductor.transitions,
+                       session.engine.bars_late, same, tuple(shares))
+
+
 # ---------------------------------------------------------------------------------------------- profile
 def profile_engine(spec: object, seconds: float, block: int, rng: np.random.Generator) -> None:
     """Where the engines' time goes, on the fleet's workload (offline, no threads: the producers' own work)."""
@@ -459,7 +558,9 @@ def main() -> None:
     ap.add_argument("--changes", type=int, default=20, help="live control changes per block size")
     ap.add_argument("--trials", type=int, default=6, help="offline trials per control kind (musical latency)")
     ap.add_argument("--rtf-seconds", type=float, default=120.0, help="audio seconds for the real-time factor")
-    ap.add_argument("--ahead", type=int, default=6, help="ahead_blocks of each fleet session (segue live: 6)")
+    ap.add_argument("--ahead", type=int, default=2, help="ahead_blocks of each fleet session (segue live: 1)")
+    ap.add_argument("--flood-rate", type=float, default=190.0, help="state requests per second (section 5)")
+    ap.add_argument("--skip-fleet", action="store_true", help="skip section 4 (engines per core)")
     ap.add_argument("--quick", action="store_true", help="a fast smoke run (5 s per fleet, up to 12 engines)")
     ap.add_argument("--profile", action="store_true", help="profile the engines' work even if the aim is met")
     ap.add_argument("--style", default=None, help="compose with this style (markov, neural or a file; default: the spec's)")
@@ -483,24 +584,33 @@ def main() -> None:
           f"the soundfont, the style model and every preset's voicing: 90 s of the trace offline, {warm_s:.1f} CPU s)")
 
     # 1 ------------------------------------------------------------------------------------------
-    print(f"\n1. control latency, live (LiveSession → HeadlessSink in real time; {args.changes} immediate stingers "
-          f"fired from the caller thread; t0 = the call, end = the sink taking the block that holds the onset)")
-    print(f"  {'block':>5s} {'ms/blk':>7s} {'ahead':>5s} {'bound':>15s} {'median':>15s} {'max':>15s} "
-          f"{'t0→rendered':>12s} {'onset−applied':>14s} {'matched':>8s} {'underruns':>9s}")
-    for block in (256, 512, 1024):
-        r = live_latency(spec, block, args.changes, rng)
+    print(f"\n1. control latency, live (LiveSession → HeadlessSink in real time, bars written ahead on the composer "
+          f"thread; {args.changes} immediate stingers fired from the caller thread; t0 = the call, end = the sink "
+          f"taking the block that holds the onset)")
+    print(f"  {'block':>5s} {'ms/blk':>7s} {'ahead':>5s} {'bound':>15s} {'median':>15s} {'p99':>15s} {'max':>15s} "
+          f"{'t0→rendered':>12s} {'onset−applied':>14s} {'matched':>8s} {'underruns':>9s} {'late bars':>9s} "
+          f"{'live = offline':>14s}")
+    for block, ahead in ((256, 1), (512, 1), (512, 2), (1024, 1)):
+        r = live_latency(spec, block, args.changes, rng, ahead=ahead, check_replay=(block, ahead) == (512, 1))
         blk = block / SR * 1000
         bound = (r.ahead + 1) * blk
         med, mx = statistics.median(r.latency_ms), max(r.latency_ms)
+        p99 = float(np.percentile(r.latency_ms, 99))
+        same = "—" if r.identical is None else ("identical" if r.identical else "DIFFERENT")
         print(f"  {block:5d} {blk:7.2f} {r.ahead:5d} {r.ahead + 1:3d} blk {bound:5.1f} ms "
-              f"{med / blk:4.1f} blk {med:5.1f} ms {mx / blk:4.1f} blk {mx:5.1f} ms "
+              f"{med / blk:4.1f} blk {med:5.1f} ms {p99 / blk:4.1f} blk {p99:5.1f} ms {mx / blk:4.1f} blk {mx:5.1f} ms "
               f"{statistics.median(r.to_render_ms):9.1f} ms {max(r.onset_offset):10d} smp "
-              f"{r.matched:4d}/{r.sent:<3d} {r.underruns:9d}" + (f"  errors {r.errors}" if r.errors else ""))
+              f"{r.matched:4d}/{r.sent:<3d} {r.underruns:9d} {r.bars_late:9d} {same:>14s}"
+              + (f"  errors {r.errors}" if r.errors else ""))
     print("  bound = (ahead_blocks + 1) blocks: up to one block until the producer picks the control up, then the "
-          "rendered block waits behind ahead_blocks queued ones. t0→rendered: median time until the producer had "
+          "rendered block waits behind ahead_blocks queued ones (segue live: ahead_blocks 1; 2 with a sound card, "
+          "whose callback takes two blocks). t0→rendered: median time until the producer had "
           "rendered the block with the control. onset−applied: max samples between the sample the engine applied "
-          "the control at (its log) and the note-on (≤ 1 tick). Add the limiter's 64-sample (1.45 ms) look-ahead "
-          "inside the played block; a sound card adds its own buffer on top.")
+          "the control at (its log) and the note-on (≤ 1 tick). late bars: bars the producer had to write itself "
+          "because the composer thread had not finished them (same notes, counted). live = offline: the 512/1 "
+          "session recorded and its control log rendered offline (segue play, 2048-frame blocks, no composer "
+          "thread). Add the limiter's 64-sample (1.45 ms) look-ahead inside the played block; a sound card adds its "
+          "own buffer on top.")
 
     # 2 ------------------------------------------------------------------------------------------
     rows, bar_s = musical_latency(spec, args.trials, rng)
@@ -559,7 +669,26 @@ def main() -> None:
                 break
         return not (total or r.errors)
 
+    # 5 ------------------------------------------------------------------------------------------
+    flood_s, after_s = (4.0, 2.0) if args.quick else (10.0, 5.0)
+    f = state_flood(spec, args.flood_rate, flood_s, after_s, core)
+    print(f"\n5. state flood (segue live's layout: LiveSession, block 512, ahead 1 → HeadlessSink, WebSocket server; one "
+          f"socket sends {args.flood_rate:.0f} state requests/s cycling through the states for {flood_s:.0f} s, then "
+          f"{after_s:.0f} s quiet; the same quiet window before it says what the machine alone costs)")
+    print(f"  {'window':>8s} {'underruns':>9s} {'blocks':>7s} {'share':>7s} {'others':>7s}")
+    for label, u, b, o in (("before", f.underruns_before, f.blocks_before, f.others[0]),
+                           ("during", f.underruns_during, f.blocks_during, f.others[1]),
+                           ("after", f.underruns_after, f.blocks_after, f.others[2])):
+        print(f"  {label:>8s} {u:9d} {b:7d} {100 * u / max(b, 1):6.2f}% {100 * o:6.0f}%")
+    print(f"  sent {f.sent}; transitions heard {f.transitions}; late bars {f.bars_late}; live = offline "
+          f"{'identical' if f.identical else 'DIFFERENT'}; others: the share of the core other processes took")
+    print("  a newer request for the same boundary replaces the older one and costs nothing until its first bar is "
+          "decided, 0.1 s before the boundary; the bar is written on the composer thread.")
+
     results = {}
+    if args.skip_fleet:
+        print(f"\n  total wall time {time.perf_counter() - wall0:.0f} s")
+        return
     for pooled in (False, True):
         print("  " + ("b) one ProducerPool thread renders for all sessions, one HeadlessClock plays them all"
                       if pooled else "a) a producer thread and a HeadlessSink thread per session"))

@@ -74,8 +74,8 @@ def test_markup_in_a_message_is_printed_as_text(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name,expected", [
-    ("midi_37_bytes_77_hours.mid", "lasts more than 30 minutes"),
-    ("midi_ppq1_9.8_hours.mid", "lasts more than 30 minutes"),
+    ("midi_37_bytes_77_hours.mid", "lasts more than 3 hours"),
+    ("midi_ppq1_9.8_hours.mid", "lasts more than 3 hours"),
     ("midi_render_KeySignatureError.mid", "not a readable MIDI file"),
 ])
 def test_render_reproductions(name: str, expected: str, tmp_path: Path) -> None:

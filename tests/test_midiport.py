@@ -196,7 +196,8 @@ def test_no_note_is_left_hanging_after_stop(live_run) -> None:
 
 
 def test_a_replaced_transition_sends_none_of_its_notes(game) -> None:
-    """explore → combat, replaced by tension before its boundary: combat's first bar was composed, never heard."""
+    """explore → combat, replaced by tension just before its boundary: combat's first bar was composed (decided
+    0.1 s before the boundary, collected early by a stinger), never heard."""
     session = LiveSession(game, record=True, block=512)
     events = []
     session.subscribe(events.append)
@@ -207,7 +208,9 @@ def test_a_replaced_transition_sends_none_of_its_notes(game) -> None:
     for i in range(560):  # 6.5 s, synchronously: produce a block, play it
         if i == 40:
             session.set_state("combat")
-        if i == 60:
+        if i == 223:  # past the first bar's decision (boundary at 117,600 − 4,410 samples = block 221)
+            session.stinger("discovery")
+        if i == 225:
             replaced = session.conductor.pending.deck
             session.set_state("tension")
         session.produce_block()
@@ -223,7 +226,10 @@ def test_a_replaced_transition_sends_none_of_its_notes(game) -> None:
     kept = [b for b in cond.bars if not any(b is r for r in replaced.bars)]
     expected = sorted(e for e in _bar_entries(kept, cond.tempo_map, channels) + _cut_entries(events, channels)
                       if e[0] < heard)
-    assert [_key(m) for m in timed] == [(kind, ch, pitch) for _, _, ch, pitch, kind in expected]
+    stinger_channel = midi.stinger_channels["discovery"]  # (its own notes are tested above)
+    assert any(m.channel == stinger_channel for m in timed)
+    got = [_key(m) for m in timed if m.channel != stinger_channel]
+    assert got == [(kind, ch, pitch) for _, _, ch, pitch, kind in expected]
     assert all(b.cut == b.start for b in replaced.bars)  # and it is not part of the performance either
     combat = _bar_entries(replaced.bars, cond.tempo_map, channels, uncut=True)
     assert combat and not set(e for e in combat if e[4] == "note_on") <= set(expected)

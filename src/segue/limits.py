@@ -59,9 +59,10 @@ time needs them, and ints beyond a float's range used to crash ``math.isfinite``
 # ---- MIDI files (render, vary, check, themes) -----------------------------------------------------
 
 MAX_MIDI_BYTES = 16 * 1024 * 1024
-MAX_RENDER_SECONDS = 30 * 60.0
-"""`segue render`: half an hour of audio at most. The mix is one float32 stereo array (30 min at
-44.1 kHz is 318 MB); a 37-byte file lasting 77 hours once asked for 91.9 GiB."""
+MAX_RENDER_SECONDS = 3 * 3600.0
+"""`segue render`: three hours of audio at most (a 37-byte file lasting 77 hours once asked for 91.9 GiB).
+The render streams to a temporary file, so memory does not grow with length, but disk does: 3 h is a
+3.8 GB spool plus a 2.8 GB 24-bit .wav."""
 
 MAX_MOTIF_NOTES = 20_000
 """`segue vary`/`morph`: notes in a motif file (a whole song is fine: the reader takes a window)."""

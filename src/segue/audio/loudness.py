@@ -10,9 +10,11 @@ limiter holds the peak ceiling, and a second pass makes up the loudness the limi
 from __future__ import annotations
 
 import math
+from typing import Callable, Iterator
 
 import numpy as np
 
+from segue.audio.iir import sosfilt
 from segue.audio.limiter import Limiter
 
 _ABSOLUTE_GATE = -70.0
@@ -41,53 +43,78 @@ def _k_weighting(sample_rate: int) -> np.ndarray:
 
 def k_weighted(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """``audio`` through the BS.1770 K-weighting filters (float64): what loudness measures hear."""
-    from scipy.signal import sosfilt  # imported where used: scipy.signal costs ~1 s
+    x = np.asarray(audio, dtype=np.float64)
+    if x.ndim == 1:
+        return sosfilt(_k_weighting(sample_rate), x[:, None])[0][:, 0]
+    return sosfilt(_k_weighting(sample_rate), x)[0]
 
-    return sosfilt(_k_weighting(sample_rate), np.asarray(audio, dtype=np.float64), axis=0)
+
+class LoudnessMeter:
+    """BS.1770 integrated loudness of audio fed in pieces of any length (a stream: memory ~ one piece).
+
+    Keeps the K-weighting filters' state and one energy per 100 ms step; the result equals
+    :func:`integrated_loudness` of the whole signal exactly (same sums over the same samples)."""
+
+    def __init__(self, sample_rate: int, channels: int = 2) -> None:
+        self.sample_rate = int(sample_rate)
+        self.step = int(round(0.1 * sample_rate))
+        self._sos = _k_weighting(sample_rate)
+        self._state = np.zeros((self._sos.shape[0], 2, channels))
+        self._rest = np.zeros(0)  # squares of the last, unfinished step
+        self._energies: list[np.ndarray] = []
+        self.frames = 0
+
+    def feed(self, piece: np.ndarray) -> None:
+        x = np.asarray(piece, dtype=np.float64)
+        if x.ndim == 1:
+            x = x[:, None]
+        if x.shape[0] == 0:
+            return
+        self.frames += x.shape[0]
+        weighted, self._state = sosfilt(self._sos, x, self._state)
+        squares = np.einsum("ij,ij->i", weighted, weighted)  # channel weights are 1.0 for L and R
+        if self._rest.size:
+            squares = np.concatenate([self._rest, squares])
+        whole = squares.shape[0] - squares.shape[0] % self.step
+        self._energies.append(squares[:whole].reshape(-1, self.step).sum(axis=1))
+        self._rest = squares[whole:]
+
+    def lufs(self) -> float:
+        """Gated integrated loudness so far, in LUFS (``-inf`` if silent). Audio shorter than one 400 ms
+        gating block is measured as if padded with silence."""
+        block_steps = 4  # 400 ms blocks overlapping by 75 %
+        short = block_steps * self.step - self.frames
+        if short > 0:
+            self.feed(np.zeros((short, self._state.shape[2])))
+        steps = np.concatenate(self._energies) if self._energies else np.zeros(0)
+        if steps.size < block_steps:
+            return -math.inf
+        power = np.lib.stride_tricks.sliding_window_view(steps, block_steps).sum(axis=1) / (block_steps * self.step)
+        with np.errstate(divide="ignore"):
+            loudness = -0.691 + 10.0 * np.log10(power)
+        gated = power[loudness >= _ABSOLUTE_GATE]
+        if gated.size == 0:
+            return -math.inf
+        relative = -0.691 + 10.0 * math.log10(float(gated.mean())) + _RELATIVE_GATE
+        gated = power[(loudness >= _ABSOLUTE_GATE) & (loudness > relative)]
+        if gated.size == 0:
+            return -math.inf
+        return -0.691 + 10.0 * math.log10(float(gated.mean()))
 
 
 def integrated_loudness(audio: np.ndarray, sample_rate: int, *, chunk: int = 1 << 16) -> float:
     """Gated integrated loudness in LUFS of ``(n, channels)`` or ``(n,)`` audio; ``-inf`` if silent.
 
     Works in chunks (filter state carried across) and keeps only one energy per 100 ms step,
-    so measuring a long piece costs little memory. Audio shorter than one 400 ms gating block
-    is measured as if padded with silence.
+    so measuring a long piece costs little memory.
     """
     x = np.asarray(audio)
     if x.ndim == 1:
         x = x[:, None]
-    step = int(round(0.1 * sample_rate))
-    block_steps = 4  # 400 ms blocks overlapping by 75 %
-    from scipy.signal import sosfilt
-
-    sos = _k_weighting(sample_rate)
-    state = np.zeros((sos.shape[0], 2, x.shape[1]))
-    chunk -= chunk % step
-    energies = []
-    for start in range(0, max(x.shape[0], block_steps * step), chunk):
-        piece = np.asarray(x[start : start + chunk], dtype=np.float64)
-        if piece.shape[0] < chunk and start + chunk >= x.shape[0]:
-            short = block_steps * step - (start + piece.shape[0])  # pad a too-short piece to one block
-            if short > 0:
-                piece = np.concatenate([piece, np.zeros((short, x.shape[1]))])
-        weighted, state = sosfilt(sos, piece, axis=0, zi=state)
-        squares = np.einsum("ij,ij->i", weighted, weighted)  # channel weights are 1.0 for L and R
-        whole = squares.shape[0] - squares.shape[0] % step
-        energies.append(squares[:whole].reshape(-1, step).sum(axis=1))
-    steps = np.concatenate(energies)
-    if steps.size < block_steps:
-        return -math.inf
-    power = np.lib.stride_tricks.sliding_window_view(steps, block_steps).sum(axis=1) / (block_steps * step)
-    with np.errstate(divide="ignore"):
-        loudness = -0.691 + 10.0 * np.log10(power)
-    gated = power[loudness >= _ABSOLUTE_GATE]
-    if gated.size == 0:
-        return -math.inf
-    relative = -0.691 + 10.0 * math.log10(float(gated.mean())) + _RELATIVE_GATE
-    gated = power[(loudness >= _ABSOLUTE_GATE) & (loudness > relative)]
-    if gated.size == 0:
-        return -math.inf
-    return -0.691 + 10.0 * math.log10(float(gated.mean()))
+    meter = LoudnessMeter(sample_rate, x.shape[1])
+    for start in range(0, x.shape[0], chunk):
+        meter.feed(x[start : start + chunk])
+    return meter.lufs()
 
 
 def sample_peak_dbfs(audio: np.ndarray) -> float:
@@ -96,23 +123,111 @@ def sample_peak_dbfs(audio: np.ndarray) -> float:
     return 20.0 * math.log10(peak) if peak > 0.0 else -math.inf
 
 
+Source = Callable[[], Iterator[np.ndarray]]
+"""A finished mix that can be read again from the start, piece by piece (an array, or a file on disk)."""
+
+
+def array_source(audio: np.ndarray, chunk: int = 8192) -> Source:
+    return lambda: (audio[start : start + chunk] for start in range(0, audio.shape[0], chunk))
+
+
+def limited(source: Source, sample_rate: int, ceiling_dbfs: float, *, gain: float = 1.0,
+            reduction: list[float] | None = None) -> Iterator[np.ndarray]:
+    """``source`` gained and through the look-ahead limiter, latency removed, piece by piece (float32).
+
+    A 256-frame (5.8 ms) look-ahead: offline we can afford a softer attack than on the live bus. The
+    deepest gain reduction in dB is appended to ``reduction`` at the end, if given.
+    """
+    limiter = Limiter(sample_rate, ceiling_dbfs=ceiling_dbfs, lookahead=256, release_ms=120.0)
+    skip, frames = limiter.latency, 0
+    g = np.float32(gain)
+    for piece in source():
+        frames += piece.shape[0]
+        out = limiter.process(piece * g if gain != 1.0 else piece)
+        if skip:
+            cut = min(skip, out.shape[0])
+            out, skip = out[cut:], skip - cut
+        if out.shape[0]:
+            yield out
+    tail = limiter.flush()[skip:]
+    if tail.shape[0]:
+        yield tail
+    if reduction is not None:
+        reduction.append(limiter.max_reduction_db)
+    _ = frames
+
+
 def limit(audio: np.ndarray, sample_rate: int, ceiling_dbfs: float, *, gain: float = 1.0,
           chunk: int = 8192) -> tuple[np.ndarray, float]:
     """Gain a whole ``(n, 2)`` piece and run it through the look-ahead limiter, latency removed.
 
     Returns the limited audio (same length, float32) and the deepest gain reduction in dB.
-    A 256-frame (5.8 ms) look-ahead: offline we can afford a softer attack than on the live bus.
-    Works chunk by chunk into one preallocated output, so memory stays at input + output.
     """
-    limiter = Limiter(sample_rate, ceiling_dbfs=ceiling_dbfs, lookahead=256, release_ms=120.0)
-    n, latency = audio.shape[0], limiter.latency
-    out = np.empty((n + latency, 2), dtype=np.float32)
-    g = np.float32(gain)
-    for start in range(0, n, chunk):
-        piece = audio[start : start + chunk]
-        out[start : start + piece.shape[0]] = limiter.process(piece * g if gain != 1.0 else piece)
-    out[n:] = limiter.flush()
-    return out[latency:], limiter.max_reduction_db
+    reduction: list[float] = []
+    out = np.empty((audio.shape[0], 2), dtype=np.float32)
+    done = 0
+    for piece in limited(array_source(audio, chunk), sample_rate, ceiling_dbfs, gain=gain, reduction=reduction):
+        out[done : done + piece.shape[0]] = piece
+        done += piece.shape[0]
+    return out, reduction[0]
+
+
+def plan_loudness(source: Source, sample_rate: int, target_lufs: float = -16.0,
+                  peak_dbfs: float = -1.0) -> dict:
+    """How to bring ``source`` to ``target_lufs`` with peaks never above ``peak_dbfs``, reading it a few
+    times and keeping none of it (memory independent of length). The report has ``lufs_before``,
+    ``lufs_after``, ``peak_dbfs``, ``gain_db``, ``limiter_reduction_db`` and ``limited`` (whether
+    :func:`normalised` runs the limiter)."""
+    meter, peak = LoudnessMeter(sample_rate), 0.0
+    for piece in source():
+        meter.feed(piece)
+        if piece.size:
+            peak = max(peak, float(piece.max()), -float(piece.min()))  # no |x| temporary
+    before = meter.lufs()
+    peak_before = 20.0 * math.log10(peak) if peak > 0.0 else -math.inf
+    if not math.isfinite(before):
+        return {"lufs_before": -math.inf, "lufs_after": -math.inf, "peak_dbfs": peak_before,
+                "gain_db": 0.0, "limiter_reduction_db": 0.0, "limited": False}
+    gain_db = target_lufs - before
+    # Limiting removes loudness — sometimes far less per dB of gain than 1 dB (peaky drums), and
+    # through the relative gate not even monotonically — so search: secant steps on
+    # loudness(gain), slope clamped to a sane range, keeping the pass that came closest.
+    best: dict | None = None
+    previous: tuple[float, float] | None = None
+    for _ in range(8):
+        gain = 10.0 ** (gain_db / 20.0)
+        meter, out_peak, reduction = LoudnessMeter(sample_rate), 0.0, [0.0]
+        use_limiter = peak_before + gain_db > peak_dbfs - 0.01
+        pieces = (limited(source, sample_rate, peak_dbfs, gain=gain, reduction=reduction) if use_limiter
+                  else (p * np.float32(gain) for p in source()))
+        for piece in pieces:
+            meter.feed(piece)
+            if piece.size:
+                out_peak = max(out_peak, float(piece.max()), -float(piece.min()))
+        after, reduction_db = meter.lufs(), reduction[-1]
+        if best is None or abs(after - target_lufs) < abs(best["lufs_after"] - target_lufs):
+            best = {"lufs_before": before, "lufs_after": after,
+                    "peak_dbfs": 20.0 * math.log10(out_peak) if out_peak > 0.0 else -math.inf,
+                    "gain_db": gain_db, "limiter_reduction_db": reduction_db, "limited": use_limiter}
+        if abs(after - target_lufs) < 0.05 or reduction_db == 0.0:
+            break
+        slope = 1.0
+        if previous is not None and gain_db != previous[0]:
+            slope = min(max((after - previous[1]) / (gain_db - previous[0]), 0.1), 1.0)
+        previous = (gain_db, after)
+        gain_db += (target_lufs - after) / slope
+    assert best is not None
+    return best
+
+
+def normalised(source: Source, sample_rate: int, plan: dict, peak_dbfs: float = -1.0) -> Iterator[np.ndarray]:
+    """``source`` as :func:`plan_loudness` planned it, piece by piece."""
+    gain = 10.0 ** (plan["gain_db"] / 20.0)
+    if plan["limited"]:
+        return limited(source, sample_rate, peak_dbfs, gain=gain)
+    if plan["gain_db"] == 0.0:
+        return (np.asarray(p, dtype=np.float32) for p in source())
+    return (p * np.float32(gain) for p in source())
 
 
 def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float = -16.0,
@@ -125,33 +240,12 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float =
     x = np.asarray(audio, dtype=np.float32)
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"audio must have shape (n, 2), got {x.shape}")
-    before = integrated_loudness(x, sample_rate)
-    peak_before = sample_peak_dbfs(x)
-    if not math.isfinite(before):
-        return x.copy(), {"lufs_before": -math.inf, "lufs_after": -math.inf, "peak_dbfs": peak_before,
-                          "gain_db": 0.0, "limiter_reduction_db": 0.0}
-    gain_db = target_lufs - before
-    # Limiting removes loudness — sometimes far less per dB of gain than 1 dB (peaky drums), and
-    # through the relative gate not even monotonically — so search: secant steps on
-    # loudness(gain), slope clamped to a sane range, keeping the pass that came closest.
-    best: tuple[float, np.ndarray, float, float, float] | None = None
-    previous: tuple[float, float] | None = None
-    for _ in range(8):
-        gain = 10.0 ** (gain_db / 20.0)
-        if peak_before + gain_db > peak_dbfs - 0.01:
-            out, reduction = limit(x, sample_rate, peak_dbfs, gain=gain)
-        else:
-            out, reduction = x * np.float32(gain), 0.0
-        after = integrated_loudness(out, sample_rate)
-        if best is None or abs(after - target_lufs) < best[0]:
-            best = (abs(after - target_lufs), out, after, gain_db, reduction)
-        if abs(after - target_lufs) < 0.05 or reduction == 0.0:
-            break
-        slope = 1.0
-        if previous is not None and gain_db != previous[0]:
-            slope = min(max((after - previous[1]) / (gain_db - previous[0]), 0.1), 1.0)
-        previous = (gain_db, after)
-        gain_db += (target_lufs - after) / slope
-    _, out, after, gain_db, reduction = best
-    return out, {"lufs_before": before, "lufs_after": after, "peak_dbfs": sample_peak_dbfs(out), "gain_db": gain_db,
-                 "limiter_reduction_db": reduction}
+    source = array_source(x)
+    plan = plan_loudness(source, sample_rate, target_lufs, peak_dbfs)
+    out = np.empty_like(x)
+    done = 0
+    for piece in normalised(source, sample_rate, plan, peak_dbfs):
+        out[done : done + piece.shape[0]] = piece
+        done += piece.shape[0]
+    plan.pop("limited")
+    return out, plan

@@ -18,10 +18,10 @@ import mido
 from segue.limits import MAX_MIDI_BYTES, MAX_RENDER_SECONDS, clip_text
 
 from segue.audio.errors import AudioError
-from segue.audio.loudness import normalise_loudness
 from segue.audio.mixer import Mixer
-from segue.audio.render import pull
-from segue.audio.sinks import audio_format, write_audio
+from segue.audio.render import pull_blocks
+from segue.audio.sinks import audio_format
+from segue.audio.spool import Spool, write_normalised
 from segue.audio.synth import LayerSynth
 
 DRUM_CHANNEL = 9
@@ -102,8 +102,8 @@ def read_midi(path: Path, sample_rate: int = 44100) -> MidiScore:
     for message in events:
         seconds += Fraction(message.time * tempo, ppq * 1_000_000)
         if seconds > MAX_RENDER_SECONDS:
-            # the output is allocated whole: a 37-byte file once asked for 77 hours (91.9 GiB)
-            raise AudioError(f"{path} lasts more than {MAX_RENDER_SECONDS / 60:g} minutes (an event at "
+            # a 37-byte file once asked for 77 hours (91.9 GiB, when the output was allocated whole)
+            raise AudioError(f"{path} lasts more than {MAX_RENDER_SECONDS / 3600:g} hours (an event at "
                              f"{float(seconds) / 3600:.1f} h); Segue renders MIDI files up to that length")
         sample = round(seconds * sample_rate)
         if message.type == "set_tempo":
@@ -174,9 +174,10 @@ def render_midi_file(midi_path: Path, out_path: Path, *, soundfont: Path | None 
     synths = {part.name: _synth_for(part, sample_rate, soundfont) for part in score.parts}
     mixer = Mixer(list(synths), sample_rate, reverb=reverb, ceiling_dbfs=peak_dbfs)
     frames = score.end_sample + int(round(tail_seconds * sample_rate))
-    mix, _ = pull(synths, mixer, frames, keep_stems=False)
-    mix, loudness = normalise_loudness(mix, sample_rate, target_lufs=target_lufs, peak_dbfs=peak_dbfs)
-    write_audio(out_path, mix, sample_rate)
+    with Spool() as spool:  # streamed to disk: memory does not grow with the length of the piece
+        for mix, _ in pull_blocks(synths, mixer, frames, keep_stems=False):
+            spool.write(mix)
+        loudness = write_normalised(spool, out_path, sample_rate, target_lufs=target_lufs, peak_dbfs=peak_dbfs)
     layers = {part.name: {"program": part.program, "drums": part.is_drums, "notes": part.notes,
                           "preset": synths[part.name].preset_name} for part in score.parts}
     return {"midi": str(midi_path), "out": str(out_path), "sample_rate": sample_rate,

@@ -7,7 +7,7 @@ session uses. Only loudness normalisation is offline-only, because it needs the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,29 +89,42 @@ def schedule_notes(synth: LayerSynth, notes: Iterable[NoteEvent]) -> int:
     return last
 
 
-def pull(synths: dict[str, LayerSynth], mixer: Mixer, frames: int, *, block: int = BLOCK,
-         keep_stems: bool = True, progress: Progress | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Pull ``frames`` frames from every synth through the mixer, as a live callback would.
-
-    Returns the bus output aligned to the input (the limiter's look-ahead removed) and, if
-    ``keep_stems``, each layer's post-fader stem (the signals the bus summed).
-    """
-    latency = mixer.latency
-    mix = np.empty((frames + latency, 2), dtype=np.float32)
-    stems = {name: np.empty((frames, 2), dtype=np.float32) for name in synths} if keep_stems else {}
+def pull_blocks(synths: dict[str, LayerSynth], mixer: Mixer, frames: int, *, block: int = BLOCK,
+                keep_stems: bool = True, progress: Progress | None = None
+                ) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """Pull ``frames`` frames from every synth through the mixer, block by block, as a live callback would:
+    yields (bus output, each layer's post-fader stem if ``keep_stems``), the bus aligned to the input
+    (the limiter's look-ahead removed: the first block comes out shorter, a last one carries the flush)."""
+    skip = mixer.latency
     done = 0
     while done < frames:
         n = min(block, frames - done)
         faded = mixer.fade({name: synth.render(n) for name, synth in synths.items()})
-        for name, stem in faded.items():
-            if keep_stems:
-                stems[name][done : done + n] = stem
-        mix[done : done + n] = mixer.bus(sum_stems(faded, n))
+        mix = mixer.bus(sum_stems(faded, n))
+        cut = min(skip, n)
+        skip -= cut
+        yield mix[cut:], (faded if keep_stems else {})
         done += n
         if progress is not None:
             progress(done, frames)
-    mix[frames:] = mixer.flush()
-    return mix[latency:], stems
+    yield mixer.flush()[skip:], {}
+
+
+def pull(synths: dict[str, LayerSynth], mixer: Mixer, frames: int, *, block: int = BLOCK,
+         keep_stems: bool = True, progress: Progress | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """All of :func:`pull_blocks` in memory: (the bus output, each layer's post-fader stem if ``keep_stems``)."""
+    mix = np.empty((frames, 2), dtype=np.float32)
+    stems = {name: np.empty((frames, 2), dtype=np.float32) for name in synths} if keep_stems else {}
+    done = at = 0
+    for out, faded in pull_blocks(synths, mixer, frames, block=block, keep_stems=keep_stems, progress=progress):
+        mix[done : done + out.shape[0]] = out
+        done += out.shape[0]
+        if faded:
+            n = next(iter(faded.values())).shape[0]
+            for name, stem in faded.items():
+                stems[name][at : at + n] = stem
+            at += n
+    return mix, stems
 
 
 def render_layers(layers: Sequence[LayerSpecLike], sample_rate: int = 44100, *, soundfont: Path | None = None,

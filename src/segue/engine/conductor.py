@@ -14,7 +14,9 @@ time.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
+from typing import Callable
 
 from segue.compose.affect import Affect
 from segue.limits import MAX_NUMBER, check_number
@@ -79,16 +81,32 @@ class Deck:
         return self.stop_tick is None or self.composer.tick < self.stop_tick
 
 
+_DECK_LOCK = threading.Lock()
+
+
 @dataclass(slots=True)
 class PendingTransition:
-    """A state change waiting for its boundary."""
+    """A state change waiting for its boundary.
+
+    Its deck (a new composer) is made when first needed — when its first bar is decided, shortly
+    before the boundary — from what was known at the request, so a request that a newer one replaces
+    before then costs next to nothing (a flood of requests coalesces)."""
 
     to_state: str
     from_state: str | None
     boundary_tick: int
     requested_sample: int
     rule: object
-    deck: Deck
+    make_deck: Callable[[], Deck]
+    made: Deck | None = None
+
+    @property
+    def deck(self) -> Deck:
+        if self.made is None:
+            with _DECK_LOCK:  # a studio or MIDI thread may look at it too
+                if self.made is None:
+                    self.made = self.make_deck()
+        return self.made
 
 
 class Conductor:
@@ -256,15 +274,20 @@ class Conductor:
         slot = 1 - self.deck.slot
         bridge_bars = int(rule.bridge_bars)
         old_key = self.deck.bars[-1].key if self.deck.bars else self.home_key
-        new_deck = self._new_deck(slot=slot, state=name, start_tick=boundary,
-                                  # seeded by the transition's ordinal, not by how long earlier states played:
-                                  # editing one cue of a film never changes the notes of the others
-                                  start_bar=100_000 * (self.transitions + 1),
-                                  bridge_from=old_key, bridge_bars=bridge_bars)
         # the bars the playing deck sounds before the boundary (a bar cut short by it was heard)
         tpb = self.meter.ticks_per_bar
-        new_deck.first_heard = self.deck.first_heard + max(0, -(-(boundary - self.deck.start_tick) // tpb))
-        self.pending = PendingTransition(name, self.state_name, boundary, sample, rule, new_deck)
+        first_heard = self.deck.first_heard + max(0, -(-(boundary - self.deck.start_tick) // tpb))
+        start_bar = 100_000 * (self.transitions + 1)
+
+        def make() -> Deck:
+            deck = self._new_deck(slot=slot, state=name, start_tick=boundary,
+                                  # seeded by the transition's ordinal, not by how long earlier states played:
+                                  # editing one cue of a film never changes the notes of the others
+                                  start_bar=start_bar, bridge_from=old_key, bridge_bars=bridge_bars)
+            deck.first_heard = first_heard
+            return deck
+
+        self.pending = PendingTransition(name, self.state_name, boundary, sample, rule, make)
         self.deck.stop_tick = boundary
         return self.pending
 
@@ -285,6 +308,12 @@ class Conductor:
     # ------------------------------------------------------------------ composing
     def compose_on(self, deck: Deck, sample: int) -> BarMusic:
         """Compose the next bar of ``deck`` with the musical state at ``sample``."""
+        return self.commit_bar(deck, deck.composer.compose_bar(self.prepare_bar(deck, sample)))
+
+    def prepare_bar(self, deck: Deck, sample: int) -> MusicalState:
+        """Decide ``deck``'s next bar at ``sample``: the musical state to write it in (and its tempo, set
+        on the tempo map now). Cheap; the writing itself (``deck.composer.compose_bar``) may happen later
+        on another thread, because it reads nothing but that state and the composer."""
         state, _ = self.state_at(sample, deck.state)  # (layer gains follow the parameters in the engine)
         if deck.composer.at_phrase_start() and not deck.composer.bridging:
             self._latch(deck, sample, state.theme)
@@ -301,7 +330,10 @@ class Conductor:
                                     max(self.meter.ticks_per_beat // 2, 1))
             else:  # a new state's first bar: its tempo starts at its boundary, like its music
                 self.tempo_map.set_tempo(tick, state.tempo)
-        bar = deck.composer.compose_bar(state)
+        return state
+
+    def commit_bar(self, deck: Deck, bar: BarMusic) -> BarMusic:
+        """A written bar joins ``deck`` (and the performance)."""
         self.bars_composed += 1
         if self.keep_bars:
             deck.bars.append(bar)

@@ -5,9 +5,13 @@ asks; offline rendering pulls them as fast as the CPU allows. Inside a block the
 stops at exact samples — where a control takes effect, where a bar must be composed, where a
 transition lands — so what happens never depends on the block size.
 
-Lookahead: bar *k* is composed when bar *k−1* starts playing (one bar ahead), using the
-parameter values at that sample. A state change starts the new state's deck at its quantized
-boundary on the other synth slot while the old deck fades out over the rule's fade length.
+Lookahead: bar *k* is decided when bar *k−1* starts playing (one bar ahead), using the
+parameter values at that sample, and written by then — on the composer thread when the engine
+composes ahead (live), lazily otherwise — and scheduled when the audio reaches its bar line
+(:mod:`segue.engine.ahead`). A state change starts the new state's deck at its quantized
+boundary on the other synth slot while the old deck fades out over the rule's fade length; its
+first bar is decided :data:`COMPOSE_LEAD` before the boundary, so requests that replace each
+other before then cost nothing.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ import numpy as np
 
 from segue.audio import LayerSynth, Mixer
 from segue.audio.mixer import sum_stems
+from segue.audio.synth import GRID
 from segue.audio.voicing import key_trims
 from segue.compose.affect import Affect
 from segue.compose.composer import BarMusic
+from segue.engine.ahead import BarJob, ComposerThread
 from segue.engine.conductor import Conductor, Deck
 from segue.engine.controls import Control, parse_control
 from segue.engine.personal import layer_offset_db
@@ -61,13 +67,26 @@ VOICES = {"melody": 8, "counter": 8, "bass": 6, "drone": 6, "harmony": 16, "osti
 bounds the synthesis cost of dense textures — the oldest release tail is the one that is cut."""
 
 
+COMPOSE_LEAD_S = 0.1
+"""How long before its boundary a state change's first bar is decided (seconds of music): time for the
+composer thread to write it. A newer request before then replaces the older one at no cost."""
+
+
 class Engine:
-    """Pulls audio blocks from a :class:`Conductor`, applying controls at exact samples."""
+    """Pulls audio blocks from a :class:`Conductor`, applying controls at exact samples.
+
+    ``compose_ahead``: write bars on the process's composer thread (live play) instead of lazily on
+    the thread that pulls (offline); the audio is the same sample for sample.
+    """
 
     def __init__(self, conductor: Conductor, *, soundfont: Path | None = None, reverb: float = 0.22,
                  fade_ramp: int = 1024, log_limit: int | None = None,
-                 personaliser: "Personaliser | None" = None) -> None:
+                 personaliser: "Personaliser | None" = None, compose_ahead: bool = False) -> None:
         self.conductor = conductor
+        self.compose_ahead = bool(compose_ahead)
+        self._jobs: list[BarJob] = []  # bars decided, not yet scheduled, in the order decided
+        self.bars_late = 0  # bars the audio thread had to write or wait for (composing ahead)
+        self.compose_lead = int(COMPOSE_LEAD_S * conductor.sample_rate)
         self.soundfont = soundfont
         self.sample_rate = conductor.sample_rate
         self.position = 0
@@ -113,7 +132,7 @@ class Engine:
         self._listeners: list[EngineListener] = []
         self.personaliser: Personaliser | None = None
         self._faders_told: tuple[float, dict[str, float]] | None = None
-        self._compose(conductor.deck, 0)
+        self._settle(self._begin(conductor.deck, 0))
         # set after the first bar: that bar is composed before any control can arrive, so a replay
         # (whose controls are submitted after this) composes it the same way
         self.personaliser = personaliser
@@ -258,31 +277,39 @@ class Engine:
     def _request_state(self, name: str, sample: int) -> None:
         cond = self.conductor
         cond.spec.state(name)  # KeyError first: a request for an unknown state changes nothing
+        if cond.pending is not None and cond.pending.to_state == name:
+            return
+        if cond.pending is None and name == cond.state_name:
+            return
         if cond.pending is not None:
-            if cond.pending.to_state == name:
-                return
-            # a newer request replaces one still waiting for its boundary
+            # a newer request replaces one still waiting for its boundary; its first bar, if decided,
+            # is never heard: dropped unwritten when possible
             old = cond.pending
-            for synth in self._slot_synths[old.deck.slot].values():
-                _cancel_from(synth, sample)
-            for part in cond.parts:
-                channel = f"{old.deck.slot}:{part.name}"
-                self.mixer.set_gain(channel, -120.0, ramp_samples=1, at=sample)
-                self._gain_targets[channel] = -120.0
-            for bar in old.deck.bars:  # composed ahead but never heard: not part of the performance
-                bar.cut = bar.start
-            self._unheard_recall(old.deck, old.boundary_tick)
-            for listener in self._listeners:
-                listener.deck_cut(old.deck, sample, False)
+            for job in [j for j in self._jobs if j.deck is old.made]:
+                job.drop()
+                self._jobs.remove(job)
+            self._settle_all()
+            if old.made is not None and old.made.bars:  # (nothing of it was scheduled otherwise)
+                for synth in self._slot_synths[old.deck.slot].values():
+                    _cancel_from(synth, sample)
+                for part in cond.parts:
+                    channel = f"{old.deck.slot}:{part.name}"
+                    self.mixer.set_gain(channel, -120.0, ramp_samples=1, at=sample)
+                    self._gain_targets[channel] = -120.0
+                for bar in old.deck.bars:  # composed ahead but never heard: not part of the performance
+                    bar.cut = bar.start
+                self._unheard_recall(old.made, old.boundary_tick)
+                for listener in self._listeners:
+                    listener.deck_cut(old.deck, sample, False)
             cond.pending = None
             cond.deck.stop_tick = None
-        p = cond.request_state(name, sample)
-        if p is None:
-            return
-        # compose the new deck's first bar now: it must be ready before its boundary
-        self._compose(p.deck, sample)
+        else:
+            self._settle_all()  # the boundary and the bridge read the playing deck's newest bar
+        cond.request_state(name, sample)
+        # the new deck's first bar is decided COMPOSE_LEAD before its boundary (see _next_decision)
 
     def _take_over(self, sample: int) -> None:
+        self._settle_all()
         cond = self.conductor
         old_deck = cond.deck
         self._unheard_recall(old_deck, cond.pending.boundary_tick)
@@ -299,7 +326,8 @@ class Engine:
             _cancel_from(s, sample + fade)
         for listener in self._listeners:
             listener.deck_cut(old_deck, sample, True)
-        self._slot_idle_after[old_deck.slot] = sample + fade + 2 * self.sample_rate
+        # on the synths' 64-sample grid: the render split there changes nothing that is heard
+        self._slot_idle_after[old_deck.slot] = -(-(sample + fade + 2 * self.sample_rate) // GRID) * GRID
         self._slot_idle_after[p.deck.slot] = None
         self._emit(Event(sample, "transition_started", {
             "from": p.from_state, "to": p.to_state, "quantize": str(rule.quantize), "requested": p.requested_sample,
@@ -335,6 +363,7 @@ class Engine:
         last = self._last_stinger.get(name)
         if last is not None and tick < last + cooldown:
             raise ValueError(f"stinger {name!r} is cooling down ({(last + cooldown - tick) / beat:.1f} beats left)")
+        self._settle_all()  # its grid and its key come from the bars around it (a rejected one touches nothing)
         at = cond.boundary_tick(str(getattr(spec, "quantize", "beat")), tick)
         self._last_stinger[name] = at
         bar = self._bar_at(at)
@@ -364,7 +393,7 @@ class Engine:
         return self._deck_bar_at(tick)[1]
 
     def _deck_bar_at(self, tick: int) -> tuple[Deck, BarMusic | None]:
-        for deck in (self.conductor.pending.deck if self.conductor.pending else None, self.conductor.deck):
+        for deck in (self.conductor.pending.made if self.conductor.pending else None, self.conductor.deck):
             if deck is None:
                 continue
             for b in reversed(deck.bars):
@@ -374,7 +403,9 @@ class Engine:
         return deck, (deck.bars[-1] if deck.bars else None)
 
     # ------------------------------------------------------------------ composing
-    def _compose(self, deck: Deck, sample: int) -> BarMusic:
+    def _begin(self, deck: Deck, sample: int) -> BarJob:
+        """Decide ``deck``'s next bar at ``sample`` (the state and tempo are taken now); it is written
+        on the composer thread when composing ahead, else when it is collected."""
         cond = self.conductor
         if (self.personaliser is not None and deck.composer.at_phrase_start() and not deck.composer.bridging
                 and cond.personal.personalises(deck.state)):
@@ -382,7 +413,28 @@ class Engine:
             if chosen:  # applied (and logged) like any control: a replay plays it without the model
                 self._apply(Control(kind="personal", name=deck.state or "",
                                     settings=tuple(sorted((k, float(v)) for k, v in chosen.items()))), sample)
-        bar = cond.compose_on(deck, sample)
+        tick = deck.composer.tick
+        job = BarJob(deck, cond.prepare_bar(deck, sample), tick, sample)
+        if self.compose_ahead:
+            job.future = ComposerThread.shared().submit(job)
+        self._jobs.append(job)
+        return job
+
+    def _settle_all(self) -> None:
+        """Collect every decided bar now (before anything reads a composer or moves a deck's synths)."""
+        while self._jobs:
+            self._settle(self._jobs[0])
+
+    def _settle(self, job: BarJob) -> BarMusic:
+        """Collect a decided bar (writing it here if need be) and schedule it: notes, faders, events."""
+        self._jobs.remove(job)
+        bar = job.result()
+        if job.late and self.compose_ahead:
+            self.bars_late += 1
+        return self._schedule(job.deck, self.conductor.commit_bar(job.deck, bar))
+
+    def _schedule(self, deck: Deck, bar: BarMusic) -> BarMusic:
+        cond = self.conductor
         tm = cond.tempo_map
         slot = deck.slot
         for layer, notes in bar.notes.items():
@@ -429,17 +481,56 @@ class Engine:
                 self._gain_targets[name] = target
         self._active_layers[deck.slot] = {name for name, notes in bar.notes.items() if notes}
 
-    def _next_decision(self) -> int | None:
-        """The sample at which the next bar of some deck must be composed."""
+    def _job_for(self, deck: Deck) -> BarJob | None:
+        for job in self._jobs:
+            if job.deck is deck:
+                return job
+        return None
+
+    def _decision(self, deck: Deck) -> tuple[int, BarJob | None] | None:
+        """When ``deck`` next needs the engine: (sample, the decided bar to collect then, or None to decide one)."""
         cond = self.conductor
         tm = cond.tempo_map
+        job = self._job_for(deck)
+        if job is not None:  # collected at its bar line (its composer is busy until then)
+            return tm.sample(job.start_tick), job
+        if not deck.can_compose() or (deck is cond.deck and cond.finished):
+            return None
+        last = deck.bars[-1] if deck.bars else None
+        if last is not None:
+            return tm.sample(last.start), None
+        p = cond.pending
+        if p is not None and deck is p.made:  # a state change's first bar: COMPOSE_LEAD before its boundary
+            return max(self.position, p.requested_sample, self._first_bar_due(p)), None
+        return self.position, None
+
+    def _first_bar_due(self, p) -> int:
+        """When a state change's first bar is decided: COMPOSE_LEAD before its boundary, on the synths'
+        64-sample grid (a render split on it changes no sample; one off it would move envelope updates)."""
+        return (self.conductor.tempo_map.sample(p.boundary_tick) - self.compose_lead) // GRID * GRID
+
+    def _decisions(self) -> list[tuple[int, Callable[[], object]]]:
+        """What the playing and the pending deck need next: (sample, the action to take then)."""
+        cond = self.conductor
+        out: list[tuple[int, Callable[[], object]]] = []
+        p = cond.pending
+        for deck in (cond.deck, p.made if p else None):
+            d = self._decision(deck) if deck is not None else None
+            if d is not None:
+                job = d[1]
+                out.append((d[0], (lambda j=job: self._settle(j)) if job is not None
+                            else (lambda dk=deck: self._begin(dk, self.position))))
+        if p is not None and p.made is None:  # not even made yet: its deck is made when its first bar is decided
+            due = max(self.position, p.requested_sample, self._first_bar_due(p))
+            out.append((due, lambda: self._begin(p.deck, self.position)))
+        return out
+
+    def _next_decision(self) -> int | None:
+        """The sample at which some deck's next bar must be decided or collected."""
         best: int | None = None
-        for deck in (cond.deck, cond.pending.deck if cond.pending else None):
-            if deck is None or not deck.can_compose() or (deck is cond.deck and cond.finished):
-                continue
-            last = deck.bars[-1] if deck.bars else None
-            d = tm.sample(last.start) if last is not None else self.position
-            best = d if best is None else min(best, d)
+        for d in self._decisions():
+            if d is not None:
+                best = d[0] if best is None else min(best, d[0])
         return best
 
     # ------------------------------------------------------------------ the loop
@@ -456,6 +547,9 @@ class Engine:
             d = self._next_decision()
             if d is not None and d > self.position:
                 stop = min(stop, d)
+            for idle in self._slot_idle_after.values():  # a slot falls idle on its own sample, whatever the blocks
+                if idle is not None and idle > self.position:
+                    stop = min(stop, idle)
             p = self.conductor.pending
             if p is not None:
                 b = self.conductor.tempo_map.sample(p.boundary_tick)
@@ -482,16 +576,9 @@ class Engine:
                 _, _, c = heapq.heappop(self._controls)
                 self._apply(c, pos)
                 continue
-            d = self._next_decision()
-            if d is not None and d <= pos:
-                deck = cond.deck
-                pd = cond.pending.deck if cond.pending else None
-                target = deck
-                if pd is not None and pd.can_compose() and pd.bars and cond.tempo_map.sample(pd.bars[-1].start) <= pos:
-                    target = pd
-                if not target.can_compose() or (target is deck and cond.finished):
-                    break
-                self._compose(target, pos)
+            due = next((act for at, act in self._decisions() if at <= pos), None)
+            if due is not None:
+                due()
                 continue
             break
 
@@ -584,7 +671,7 @@ class Engine:
     def end_sample(self) -> int | None:
         """Sample where the last composed bar ends, once the piece has a final bar."""
         c = self.conductor
-        if not c.finished:
+        if self._job_for(c.deck) is not None or not c.finished:
             return None
         return c.tempo_map.sample(c.deck.bars[-1].end)
 

@@ -9,9 +9,11 @@ track ends at the same tick, so the file's length is exactly the composed length
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
 
 import mido
+from mido.midifiles.meta import meta_charset
 
 from segue.engine.performance import Performance
 from segue.music import PPQ, Chord, Key
@@ -96,12 +98,17 @@ def read_provenance(mid: mido.MidiFile) -> dict | None:
     return None
 
 
-def build_midi(perf: Performance, *, provenance: bool = True, markers: bool = True) -> mido.MidiFile:
-    """The type-1 MIDI file of ``perf``. ``markers=False`` leaves out the key, phrase and chord markers
-    and ``provenance=False`` the provenance event (the notation export reads its own copy)."""
-    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ, charset="utf-8")  # names in UTF-8, not latin-1
+Event = tuple[int, int, "mido.MetaMessage | bytes"]
+"""(absolute tick, order among events at that tick, a meta message or a channel message's raw bytes)."""
+
+
+def midi_events(perf: Performance, *, provenance: bool = True, markers: bool = True) -> list[list[Event]]:
+    """The events of each track of ``perf``'s type-1 file: the conductor track, then one per layer.
+
+    Channel messages are raw bytes (status, data …): a long piece has hundreds of thousands of notes,
+    and building a checked ``mido.Message`` for each cost most of an export."""
     end = perf.end_tick
-    conductor: list = [
+    conductor: list[Event] = [
         (0, 0, mido.MetaMessage("track_name", name=perf.name[:120])),
         (0, 1, mido.MetaMessage("time_signature", numerator=perf.meter.numerator, denominator=perf.meter.denominator)),
     ]
@@ -123,26 +130,83 @@ def build_midi(perf: Performance, *, provenance: bool = True, markers: bool = Tr
                 conductor.append((bar.start + off, 5, mido.MetaMessage("marker", text=chord_marker(chord))))
     if perf.provenance and provenance:
         conductor.append((0, 6, provenance_event(perf.provenance)))
-    mid.tracks.append(track_from_events(conductor, end))
+    tracks = [conductor]
     chans = channels_for(perf.parts)
     for part in perf.parts:
         ch = chans[part.name]
-        ev: list = [(0, 0, mido.MetaMessage("track_name", name=part.name))]
+        ev: list[Event] = [(0, 0, mido.MetaMessage("track_name", name=part.name))]
         if not part.is_drums:
-            ev.append((0, 1, mido.Message("control_change", channel=ch, control=0, value=part.bank & 127)))
-            ev.append((0, 2, mido.Message("program_change", channel=ch, program=part.program)))
+            ev.append((0, 1, bytes((0xB0 | ch, 0, part.bank & 127))))
+            ev.append((0, 2, _data_bytes(0xC0 | ch, part.program)))
         pan = int(round(64 + 63 * max(-1.0, min(1.0, part.pan))))
-        ev.append((0, 3, mido.Message("control_change", channel=ch, control=10, value=min(pan, 127))))
+        ev.append((0, 3, bytes((0xB0 | ch, 10, min(pan, 127)))))
+        on, off = 0x90 | ch, 0x80 | ch
         for n in perf.notes(part.name):
-            ev.append((n.start, 10, mido.Message("note_on", channel=ch, note=n.pitch, velocity=n.velocity)))
-            ev.append((min(n.end, end), 5, mido.Message("note_off", channel=ch, note=n.pitch, velocity=0)))
-        mid.tracks.append(track_from_events(ev, end))
+            ev.append((n.start, 10, _data_bytes(on, n.pitch, n.velocity)))
+            ev.append((min(n.end, end), 5, _data_bytes(off, n.pitch, 0)))
+        tracks.append(ev)
+    return tracks
+
+
+def _data_bytes(status: int, *data: int) -> bytes:
+    """A channel message (notes and programs are range-checked where they are made: ``Note``, the spec)."""
+    return bytes((status, *data))
+
+
+def build_midi(perf: Performance, *, provenance: bool = True, markers: bool = True) -> mido.MidiFile:
+    """The type-1 MIDI file of ``perf`` as mido objects. ``markers=False`` leaves out the key, phrase and
+    chord markers and ``provenance=False`` the provenance event (the notation export reads its own copy)."""
+    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ, charset="utf-8")  # names in UTF-8, not latin-1
+    for events in midi_events(perf, provenance=provenance, markers=markers):
+        as_mido = [(t, o, m if isinstance(m, mido.MetaMessage) else mido.Message.from_bytes(m)) for t, o, m in events]
+        mid.tracks.append(track_from_events(as_mido, perf.end_tick))
     return mid
+
+
+def _varint(value: int) -> bytes:
+    """A MIDI variable-length quantity (7 bits a byte, high bit = more follows)."""
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def _track_chunk(events: list[Event], end_tick: int) -> bytes:
+    """One MTrk chunk, byte for byte what mido writes: delta times, running status for channel messages
+    (a meta event breaks it), and the end-of-track event at ``end_tick``."""
+    data = bytearray()
+    now = 0
+    running = None
+    for tick, _order, msg in sorted(events, key=lambda e: (e[0], e[1])):
+        data += _varint(tick - now)
+        now = tick
+        if isinstance(msg, bytes):
+            if msg[0] == running:
+                data += msg[1:]
+            else:
+                data += msg
+                running = msg[0]
+        else:
+            data += bytes(msg.bytes())
+            running = None
+    data += _varint(max(end_tick - now, 0)) + b"\xff\x2f\x00"
+    return b"MTrk" + struct.pack(">L", len(data)) + bytes(data)
+
+
+def midi_bytes(perf: Performance, *, provenance: bool = True, markers: bool = True) -> bytes:
+    """The type-1 MIDI file of ``perf``, encoded directly (the bytes ``build_midi(perf).save()`` writes,
+    ~20× faster on long pieces)."""
+    tracks = midi_events(perf, provenance=provenance, markers=markers)
+    with meta_charset("utf-8"):  # names and markers in UTF-8, not latin-1
+        chunks = [_track_chunk(events, perf.end_tick) for events in tracks]
+    return b"MThd" + struct.pack(">Lhhh", 6, 1, len(chunks), PPQ) + b"".join(chunks)
 
 
 def write_midi(perf: Performance, path: str | Path) -> Path:
     """Write ``perf`` as a type-1 MIDI file; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    build_midi(perf).save(str(path))
+    path.write_bytes(midi_bytes(perf))
     return path
