@@ -305,8 +305,13 @@ class Engine:
             cond.deck.stop_tick = None
         else:
             self._settle_all()  # the boundary and the bridge read the playing deck's newest bar
-        cond.request_state(name, sample)
-        # the new deck's first bar is decided COMPOSE_LEAD before its boundary (see _next_decision)
+        p = cond.request_state(name, sample)
+        # the new deck's first bar is decided COMPOSE_LEAD before its boundary (see _next_decision) — or
+        # now, with the parameters as they stand at the request, when the boundary is closer than that
+        # (an immediate cut): controls sent at the same sample *after* the request are meant for the bars
+        # that follow (a film's click track sets bar 2's tempo there), as they were before composing ahead
+        if p is not None and p.made is None and self._first_bar_due(p) <= sample:
+            self._begin(p.deck, sample)
 
     def _take_over(self, sample: int) -> None:
         self._settle_all()
