@@ -436,3 +436,17 @@ def test_midi_files_render_with_tempo_changes_programs_and_drums(tmp_path: Path)
     assert report["lufs_after"] == pytest.approx(-16.0, abs=0.5)
     assert np.abs(data).max() <= 10 ** (-1 / 20)
     assert report["layers"]["ch10"]["drums"] and report["layers"]["ch10"]["notes"] == 4
+
+
+def test_midi_time_rounding_in_integers_is_exactly_fraction_rounding() -> None:
+    """read_midi turns ticks into samples with integers; it must round exactly as Fraction did (ties to even)."""
+    import random
+    from fractions import Fraction
+
+    from segue.audio.midifile import _round_half_even
+
+    rng = random.Random(7)
+    cases = [(k * 2 + 1, 2) for k in range(-3, 6)] + [(0, 7), (44100 * 500_000 * 3, 480 * 1_000_000)]
+    cases += [(rng.randrange(10**14), rng.choice([96, 384, 480, 960]) * 1_000_000) for _ in range(5000)]
+    for num, den in cases:
+        assert _round_half_even(num, den) == round(Fraction(num, den)), (num, den)

@@ -194,3 +194,20 @@ def test_a_spec_renders_end_to_end_with_the_builtin_synth(builtin, tmp_path) -> 
     level = _rms_db(r.mix)
     assert -40 < level < -5, level
     assert np.abs(r.mix).max() <= 1.0
+
+
+@pytest.mark.parametrize("synth", ["tinysoundfont", "builtin"])
+def test_shipped_voicing_tables_are_what_measuring_gives(synth: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundled font's voicing ships precomputed (start-up); it must be exactly what measuring gives,
+    and rendering with the bundled font must use it rather than measure."""
+    from segue.audio import voicing
+
+    monkeypatch.setenv("SEGUE_SYNTH", synth)
+    tables = voicing._shipped_tables()
+    for program in (0, 40, 73):
+        shipped = tables[voicing._table_key(synth, 0, program)]
+        assert np.allclose(shipped, voicing.measure_trims(None, 0, program, False), rtol=0, atol=1e-9)
+    monkeypatch.setattr(voicing, "_cache", {})
+    monkeypatch.setattr(voicing, "measure_trims", lambda *a: pytest.fail("measured a tabled preset"))
+    trims = voicing.key_trims(None, 0, 19, False)
+    assert np.array_equal(trims, tables[voicing._table_key(synth, 0, 19)])
