@@ -58,20 +58,27 @@ def build(out: Path, workers: int = 2, limit: int | None = None) -> IndexInfo:
     conn.execute("PRAGMA journal_mode=DELETE")
     conn.execute("VACUUM")
     conn.close()
-    with ReferenceIndex.open(tmp, readonly=True) as done:
-        info = done.info()
-        problems = done.verify()
-    if problems:
-        raise OriginalityError(f"the new index is inconsistent: {problems}")
-    if out.suffix == ".gz":  # shipped form: unpacked into the user's cache on first use
-        out.write_bytes(gzip.compress(tmp.read_bytes(), compresslevel=9, mtime=0))
-        tmp.unlink()
-    else:
-        tmp.replace(out)
+    info = _verify_and_place(tmp, out, "new")
     print(f"{len(files)} files, {len(works)} works, {lines} melodic lines, {len(skipped)} files skipped, "
           f"{time.perf_counter() - started:.1f} s -> {out} ({out.stat().st_size / 1e6:.1f} MB)")
     for why in skipped[:20]:
         print("  skipped:", why)
+    return info
+
+
+def _verify_and_place(tmp: Path, out: Path, what: str) -> IndexInfo:
+    """Check a freshly written index and move it to ``out`` (gzipped when ``out`` ends in .gz: the shipped
+    form, unpacked into the user's cache on first use)."""
+    with ReferenceIndex.open(tmp, readonly=True) as done:
+        info = done.info()
+        problems = done.verify()
+    if problems:
+        raise OriginalityError(f"the {what} index is inconsistent: {problems}")
+    if out.suffix == ".gz":
+        out.write_bytes(gzip.compress(tmp.read_bytes(), compresslevel=9, mtime=0))
+        tmp.unlink()
+    else:
+        tmp.replace(out)
     return info
 
 
@@ -109,16 +116,7 @@ def rekey(source: Path, out: Path) -> IndexInfo:
     conn.execute("COMMIT")
     conn.execute("VACUUM")
     conn.close()
-    with ReferenceIndex.open(tmp, readonly=True) as done:
-        info = done.info()
-        problems = done.verify()
-    if problems:
-        raise OriginalityError(f"the re-keyed index is inconsistent: {problems}")
-    if out.suffix == ".gz":
-        out.write_bytes(gzip.compress(tmp.read_bytes(), compresslevel=9, mtime=0))
-        tmp.unlink()
-    else:
-        tmp.replace(out)
+    info = _verify_and_place(tmp, out, "re-keyed")
     print(f"re-keyed {info.melodies} lines ({info.ngrams} keys) -> {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return info
 
