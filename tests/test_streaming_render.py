@@ -79,3 +79,38 @@ def test_k_weighting_filter_is_scipys_without_importing_scipy_signal() -> None:
             " seed=1), d / 'a.mid'); render_midi_file(m, d / 'a.wav'); print('scipy.signal' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_gain_without_the_limiter_is_computed_as_measuring_the_gained_audio_would() -> None:
+    """plan_loudness no longer reads a piece again when the gain alone keeps the peak under the ceiling:
+    the loudness it reports equals metering the gained audio — the absolute gate included: a very quiet
+    piece whose softest second sits under −70 LUFS until the gain lifts it above."""
+    from segue.audio.loudness import PeakMeter, array_source, plan_loudness
+
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal((SR * 4, 2)) * 0.0004).astype(np.float32)
+    x[:SR] *= np.float32(0.35)
+    assert integrated_loudness(x[:SR], SR) == -np.inf  # under the absolute gate before the gain
+    meter, peak = LoudnessMeter(SR), PeakMeter()
+    meter.feed(x)
+    peak.feed(x)
+    for measured in (None, (meter, peak)):
+        plan = plan_loudness(array_source(x), SR, target_lufs=-16.0, peak_dbfs=-1.0, measured=measured)
+        assert not plan["limited"] and plan["limiter_reduction_db"] == 0.0
+        gained = x * np.float32(10.0 ** (plan["gain_db"] / 20.0))
+        assert integrated_loudness(gained[:SR], SR) > -70.0  # now above it, and counted
+        assert abs(plan["lufs_after"] - integrated_loudness(gained, SR)) < 1e-4
+        assert plan["lufs_after"] < -16.01  # the quiet second, now gated in, pulls it under the target
+        assert abs(plan["peak_dbfs"] - 20 * np.log10(np.abs(gained).max())) < 1e-4
+
+
+def test_a_spool_meters_what_is_written() -> None:
+    rng = np.random.default_rng(10)
+    blocks = [(rng.standard_normal((n, 2)) * 0.1).astype(np.float32) for n in (4096, 33, 50000)]
+    with Spool(sample_rate=SR) as spool:
+        for b in blocks:
+            spool.write(b)
+        meter, peak = spool.measured
+        whole = np.concatenate(blocks)
+        assert meter.lufs() == integrated_loudness(whole, SR)
+        assert peak.peak == float(np.abs(whole).max())

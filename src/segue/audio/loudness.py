@@ -82,6 +82,14 @@ class LoudnessMeter:
     def lufs(self) -> float:
         """Gated integrated loudness so far, in LUFS (``-inf`` if silent). Audio shorter than one 400 ms
         gating block is measured as if padded with silence."""
+        return self.lufs_gained(1.0)
+
+    def lufs_gained(self, gain: float) -> float:
+        """The integrated loudness of what was fed, had every sample been multiplied by ``gain``.
+
+        Why: K-weighting is linear, so gain scales each step's energy by ``gain²``; the gates are then
+        applied to the scaled blocks (the absolute gate may admit blocks it refused before). Normalising
+        without the limiter needs no second metering pass over the piece."""
         block_steps = 4  # 400 ms blocks overlapping by 75 %
         short = block_steps * self.step - self.frames
         if short > 0:
@@ -90,6 +98,8 @@ class LoudnessMeter:
         if steps.size < block_steps:
             return -math.inf
         power = np.lib.stride_tricks.sliding_window_view(steps, block_steps).sum(axis=1) / (block_steps * self.step)
+        if gain != 1.0:
+            power = power * (float(gain) ** 2)
         with np.errstate(divide="ignore"):
             loudness = -0.691 + 10.0 * np.log10(power)
         gated = power[loudness >= _ABSOLUTE_GATE]
@@ -100,6 +110,17 @@ class LoudnessMeter:
         if gated.size == 0:
             return -math.inf
         return -0.691 + 10.0 * math.log10(float(gated.mean()))
+
+
+class PeakMeter:
+    """The sample peak of audio fed in pieces (no ``|x|`` temporary)."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+
+    def feed(self, piece: np.ndarray) -> None:
+        if piece.size:
+            self.peak = max(self.peak, float(piece.max()), -float(piece.min()))
 
 
 def integrated_loudness(audio: np.ndarray, sample_rate: int, *, chunk: int = 1 << 16) -> float:
@@ -173,22 +194,32 @@ def limit(audio: np.ndarray, sample_rate: int, ceiling_dbfs: float, *, gain: flo
 
 
 def plan_loudness(source: Source, sample_rate: int, target_lufs: float = -16.0,
-                  peak_dbfs: float = -1.0) -> dict:
+                  peak_dbfs: float = -1.0, *, measured: tuple[LoudnessMeter, PeakMeter] | None = None) -> dict:
     """How to bring ``source`` to ``target_lufs`` with peaks never above ``peak_dbfs``, reading it a few
     times and keeping none of it (memory independent of length). The report has ``lufs_before``,
     ``lufs_after``, ``peak_dbfs``, ``gain_db``, ``limiter_reduction_db`` and ``limited`` (whether
-    :func:`normalised` runs the limiter)."""
-    meter, peak = LoudnessMeter(sample_rate), 0.0
-    for piece in source():
-        meter.feed(piece)
-        if piece.size:
-            peak = max(peak, float(piece.max()), -float(piece.min()))  # no |x| temporary
-    before = meter.lufs()
+    :func:`normalised` runs the limiter).
+
+    ``measured``: meters that already heard all of ``source`` (a spool measures as it is written), which
+    saves the first read. Without the limiter the result is computed, not measured again
+    (:meth:`LoudnessMeter.lufs_gained`); only a limited piece is read once per search step."""
+    if measured is None:
+        meter, peak_meter = LoudnessMeter(sample_rate), PeakMeter()
+        for piece in source():
+            meter.feed(piece)
+            peak_meter.feed(piece)
+    else:
+        meter, peak_meter = measured
+    before, peak = meter.lufs(), peak_meter.peak
     peak_before = 20.0 * math.log10(peak) if peak > 0.0 else -math.inf
     if not math.isfinite(before):
         return {"lufs_before": -math.inf, "lufs_after": -math.inf, "peak_dbfs": peak_before,
                 "gain_db": 0.0, "limiter_reduction_db": 0.0, "limited": False}
     gain_db = target_lufs - before
+    if peak_before + gain_db <= peak_dbfs - 0.01:  # the gain alone keeps the peak under the ceiling
+        return {"lufs_before": before, "lufs_after": meter.lufs_gained(10.0 ** (gain_db / 20.0)),
+                "peak_dbfs": peak_before + gain_db, "gain_db": gain_db, "limiter_reduction_db": 0.0,
+                "limited": False}
     # Limiting removes loudness — sometimes far less per dB of gain than 1 dB (peaky drums), and
     # through the relative gate not even monotonically — so search: secant steps on
     # loudness(gain), slope clamped to a sane range, keeping the pass that came closest.
@@ -196,18 +227,17 @@ def plan_loudness(source: Source, sample_rate: int, target_lufs: float = -16.0,
     previous: tuple[float, float] | None = None
     for _ in range(8):
         gain = 10.0 ** (gain_db / 20.0)
-        meter, out_peak, reduction = LoudnessMeter(sample_rate), 0.0, [0.0]
+        meter, out_peak, reduction = LoudnessMeter(sample_rate), PeakMeter(), [0.0]
         use_limiter = peak_before + gain_db > peak_dbfs - 0.01
         pieces = (limited(source, sample_rate, peak_dbfs, gain=gain, reduction=reduction) if use_limiter
                   else (p * np.float32(gain) for p in source()))
         for piece in pieces:
             meter.feed(piece)
-            if piece.size:
-                out_peak = max(out_peak, float(piece.max()), -float(piece.min()))
+            out_peak.feed(piece)
         after, reduction_db = meter.lufs(), reduction[-1]
         if best is None or abs(after - target_lufs) < abs(best["lufs_after"] - target_lufs):
             best = {"lufs_before": before, "lufs_after": after,
-                    "peak_dbfs": 20.0 * math.log10(out_peak) if out_peak > 0.0 else -math.inf,
+                    "peak_dbfs": 20.0 * math.log10(out_peak.peak) if out_peak.peak > 0.0 else -math.inf,
                     "gain_db": gain_db, "limiter_reduction_db": reduction_db, "limited": use_limiter}
         if abs(after - target_lufs) < 0.05 or reduction_db == 0.0:
             break

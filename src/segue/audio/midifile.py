@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import mido
-
 from segue.limits import MAX_MIDI_BYTES, MAX_RENDER_SECONDS, clip_text
 
 from segue.audio.errors import AudioError
 from segue.audio.mixer import Mixer
 from segue.audio.render import pull_blocks
+from segue.audio.smf import BEND, CONTROL, NOTE_OFF, NOTE_ON, PROGRAM, SMF, TEMPO, SMFError, parse_smf
 from segue.audio.sinks import audio_format
 from segue.audio.spool import Spool, write_normalised
 from segue.audio.synth import LayerSynth
@@ -53,7 +52,7 @@ class MidiScore:
     ticks_per_beat: int
 
 
-def _load(path: Path) -> mido.MidiFile:
+def _load(path: Path) -> SMF:
     try:
         found = path.is_file()
         size = path.stat().st_size if found else 0
@@ -65,20 +64,16 @@ def _load(path: Path) -> mido.MidiFile:
         raise AudioError(f"{path} is larger than {MAX_MIDI_BYTES // (1024 * 1024)} MiB; Segue renders MIDI files "
                          f"up to that size")
     try:
-        midi = mido.MidiFile(str(path), clip=True)
-    except Exception as exc:  # noqa: BLE001 — mido fails in many ways on a corrupt file (KeySignatureError …)
-        raise AudioError(f"not a readable MIDI file: {path} ({_reason(exc)})") from None
-    if midi.type == 2:
+        midi = parse_smf(path.read_bytes())
+    except OSError as exc:
+        raise AudioError(f"cannot read MIDI file {clip_text(str(path), 120)} ({exc.strerror or exc})") from None
+    except SMFError as exc:
+        raise AudioError(f"not a readable MIDI file: {path} ({exc})") from None
+    if midi.format == 2:
         raise AudioError(f"{path} is a type-2 MIDI file (independent patterns), which Segue cannot render")
-    if not midi.ticks_per_beat or midi.ticks_per_beat <= 0:
+    if midi.ticks_per_beat <= 0:
         raise AudioError(f"{path} uses SMPTE time code instead of beats, which Segue cannot render")
     return midi
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, EOFError):
-        return "the file ends in the middle of the data"
-    return str(exc) or type(exc).__name__
 
 
 def _round_half_even(numerator: int, denominator: int) -> int:
@@ -107,47 +102,42 @@ def read_midi(path: Path, sample_rate: int = 44100) -> MidiScore:
     tempo = DEFAULT_TEMPO
     sounding: dict[tuple[int, int], int] = {}  # (channel, key) → sample of its note-on
     end = 0
-    try:
-        events = mido.merge_tracks(midi.tracks)
-    except Exception as exc:  # noqa: BLE001 — corrupt data surfaces here too
-        raise AudioError(f"not a readable MIDI file: {path} ({_reason(exc)})") from exc
-    for message in events:
-        elapsed += message.time * tempo
+    previous = 0
+    for tick, kind, channel, a, b in midi.events:
+        elapsed += (tick - previous) * tempo
+        previous = tick
         if elapsed > limit:
             # a 37-byte file once asked for 77 hours (91.9 GiB, when the output was allocated whole)
             raise AudioError(f"{path} lasts more than {MAX_RENDER_SECONDS / 3600:g} hours (an event at "
                              f"{elapsed / per_second / 3600:.1f} h); Segue renders MIDI files up to that length")
+        if kind == TEMPO:
+            tempo = a
+            continue
         sample = _round_half_even(elapsed * sample_rate, per_second)
-        if message.type == "set_tempo":
-            tempo = message.tempo
-            continue
-        channel = getattr(message, "channel", None)
-        if channel is None:
-            continue
-        part = parts.setdefault(channel, ChannelPart(channel))
-        kind = message.type
-        if kind == "note_on" and message.velocity > 0:
+        part = parts.get(channel)
+        if part is None:
+            part = parts[channel] = ChannelPart(channel)
+        if kind == NOTE_ON and b > 0:
             if part.notes == 0:
                 part.program = _program_before_first_note(part)
             part.notes += 1
-            sounding[(channel, message.note)] = sample
-            part.events.append((sample, "on", message.note, message.velocity))
-        elif kind in ("note_off", "note_on"):
-            started = sounding.pop((channel, message.note), None)
+            sounding[(channel, a)] = sample
+            part.events.append((sample, "on", a, b))
+        elif kind == NOTE_ON or kind == NOTE_OFF:
+            started = sounding.pop((channel, a), None)
             if started is not None and started >= sample:
                 sample = started + 1  # a zero-length note still has to end after it starts
-            part.events.append((sample, "off", message.note, 0))
-        elif kind == "program_change":
-            part.events.append((sample, "program", message.program, 0))
-        elif kind == "control_change":
-            if message.control == 0 and part.notes == 0:
-                part.bank = message.value
-            part.events.append((sample, "control", message.control, message.value))
-        elif kind == "pitchwheel":
-            part.events.append((sample, "bend", message.pitch, 0))
-        else:
-            continue
-        end = max(end, sample)
+            part.events.append((sample, "off", a, 0))
+        elif kind == PROGRAM:
+            part.events.append((sample, "program", a, 0))
+        elif kind == CONTROL:
+            if a == 0 and part.notes == 0:
+                part.bank = b
+            part.events.append((sample, "control", a, b))
+        elif kind == BEND:
+            part.events.append((sample, "bend", a, 0))
+        if sample > end:
+            end = sample
     used = [part for _, part in sorted(parts.items()) if part.notes > 0]
     if not used:
         raise AudioError(f"{path} contains no notes")
@@ -192,7 +182,7 @@ def render_midi_file(midi_path: Path, out_path: Path, *, soundfont: Path | None 
     synths = {part.name: _synth_for(part, sample_rate, soundfont) for part in score.parts}
     mixer = Mixer(list(synths), sample_rate, reverb=reverb, ceiling_dbfs=peak_dbfs)
     frames = score.end_sample + int(round(tail_seconds * sample_rate))
-    with Spool() as spool:  # streamed to disk: memory does not grow with the length of the piece
+    with Spool(sample_rate=sample_rate) as spool:  # streamed to disk: memory does not grow with the length of the piece
         for mix, _ in pull_blocks(synths, mixer, frames, block=FILE_BLOCK, keep_stems=False):
             spool.write(mix)
         loudness = write_normalised(spool, out_path, sample_rate, target_lufs=target_lufs, peak_dbfs=peak_dbfs)
