@@ -7,8 +7,10 @@ runs as a fresh process per file; CPU (user + system) and peak RSS come from ``o
 
 How each peer is driven (its best settings for an offline render of a whole file to 44.1 kHz stereo):
 
-- **Segue**: ``segue render IN.mid --out OUT.wav`` — its synth (TinySoundFont) per channel, reverb, limiter,
-  loudness normalisation in a streaming second pass, 24-bit WAV.
+- **Segue**: ``segue render IN.mid --out OUT.wav`` — its synth (TinySoundFont, ``SEGUE_SYNTH=tinysoundfont``) per
+  channel, reverb, limiter, loudness normalisation in a streaming second pass, 24-bit WAV; and once more with its
+  own numpy synth (``SEGUE_SYNTH=builtin``, what a plain ``pip install`` gets where TinySoundFont cannot be
+  installed), reported in its own column.
 - **FluidSynth** (if ``fluidsynth`` is on PATH; it is not a dependency — ``apt-get install fluidsynth``):
   ``fluidsynth -ni -q -F OUT.wav -r 44100 -O s24 -T wav -o synth.cpu-cores=1 SF2 IN.mid`` — its fast-render
   mode (no audio driver, no shell), as fast as the CPU allows, one core like Segue; its own reverb and chorus
@@ -72,10 +74,10 @@ print(os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.
 PY_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def measured(cmd: list[str]) -> tuple[int, float, float, str]:
+def measured(cmd: list[str], **env: str) -> tuple[int, float, float, str]:
     """(exit status, CPU s, peak RSS MiB, the end of stderr) of one command run as a fresh process."""
     proc = subprocess.run([sys.executable, "-c", LAUNCHER, *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          env=PY_ENV)
+                          env={**PY_ENV, **env})
     rc, cpu, rss = proc.stdout.decode().split()[-3:]
     return int(rc), float(cpu), int(rss) / 1024, proc.stderr.decode(errors="replace")[-500:]
 
@@ -95,17 +97,19 @@ def main() -> None:
         version = subprocess.run([fluid, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
         print(f"  FluidSynth: {version} at {fluid}")
     print(f"  {'minutes':>7s} {'segue cpu':>9s} {'rss':>8s} {'fluid cpu':>9s} {'rss':>8s} {'segue/fluid':>11s} "
-          f"{'tsf-seq cpu':>11s} {'rss':>8s} {'segue/tsf':>9s}")
+          f"{'tsf-seq cpu':>11s} {'rss':>8s} {'segue/tsf':>9s} {'builtin cpu':>11s} {'builtin/fluid':>13s}")
     segue = [sys.executable, "-c", "from segue.cli import main; main()", "render"]
     with tempfile.TemporaryDirectory() as tmp:
         warm = Path(tmp) / "warm.mid"  # untimed: leaves the bytecode caches an installed program has
         write_midi(compose(spec, bars=2, seed=3), warm)
-        measured(segue + [str(warm), "--out", str(Path(tmp) / "warm.wav")])
+        measured(segue + [str(warm), "--out", str(Path(tmp) / "warm.wav")], SEGUE_SYNTH="tinysoundfont")
+        measured(segue + [str(warm), "--out", str(Path(tmp) / "warm.wav")], SEGUE_SYNTH="builtin")
         measured([sys.executable, "-c", TSF_SCRIPT, sf2, str(warm), "1"])
         for minutes in args.minutes:
             mid = Path(tmp) / f"{minutes:g}.mid"
             write_midi(compose(spec, seconds=minutes * 60, seed=3), mid)
-            rc, s_cpu, s_rss, err = measured(segue + [str(mid), "--out", str(Path(tmp) / "segue.wav")])
+            rc, s_cpu, s_rss, err = measured(segue + [str(mid), "--out", str(Path(tmp) / "segue.wav")],
+                                             SEGUE_SYNTH="tinysoundfont")
             if rc:
                 print(f"  segue failed (exit {rc}): {err}")
             cols = f"  {minutes:7.0f} {s_cpu:9.2f} {s_rss:5.0f} MiB"
@@ -119,12 +123,19 @@ def main() -> None:
             seconds = minutes * 60 + 2.0
             rc, t_cpu, t_rss, err = measured([sys.executable, "-c", TSF_SCRIPT, sf2, str(mid), str(seconds)])
             cols += f" {t_cpu:11.2f} {t_rss:5.0f} MiB {s_cpu / t_cpu:9.2f}" if not rc else f" failed: {err[-200:]}"
+            rc, b_cpu, _, err = measured(segue + [str(mid), "--out", str(Path(tmp) / "builtin.wav")], SEGUE_SYNTH="builtin")
+            fluid_ok = fluid is not None and "failed" not in cols
+            cols += (f" {b_cpu:11.2f} {b_cpu / f_cpu if fluid_ok else float('nan'):13.2f}" if not rc
+                     else f" builtin failed: {err[-200:]}")
             print(cols)
             for f in Path(tmp).glob("*.wav"):
                 f.unlink()
     print("  segue/fluid, segue/tsf: Segue's CPU over the peer's (below 1.00: Segue is faster). TinySoundFont's "
           "sequencer does synthesis only (no bus, no normalisation, no file), FluidSynth synthesis + its reverb/chorus "
-          "+ a 24-bit file, Segue all of that + a limiter and loudness normalisation (two extra reads of its spool).")
+          "+ a 24-bit file, Segue all of that + a limiter and loudness normalisation (one extra read of its spool, more "
+          "if the limiter must act). segue = Segue with TinySoundFont (SEGUE_SYNTH=tinysoundfont, the dev environment's "
+          "default); builtin = Segue's own numpy synth (SEGUE_SYNTH=builtin, what a plain pip install without "
+          "PortAudio gets).")
 
 
 if __name__ == "__main__":
