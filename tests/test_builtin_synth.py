@@ -211,3 +211,30 @@ def test_shipped_voicing_tables_are_what_measuring_gives(synth: str, monkeypatch
     monkeypatch.setattr(voicing, "measure_trims", lambda *a: pytest.fail("measured a tabled preset"))
     trims = voicing.key_trims(None, 0, 19, False)
     assert np.array_equal(trims, tables[voicing._table_key(synth, 0, 19)])
+
+
+def test_voice_filter_is_lfilter_without_importing_scipy_signal() -> None:
+    """The built-in synth's per-voice low-pass (segue.audio.iir.biquad) gives scipy.signal.lfilter's
+    numbers, state carried across pieces, and rendering with the built-in synth never imports
+    scipy.signal (0.8 CPU s)."""
+    import subprocess
+    import sys
+
+    from scipy.signal import lfilter
+
+    from segue.audio.iir import biquad
+    from segue.audio.sf2.voice import _lowpass
+
+    sos = _lowpass(1800.0, 6.0, 44100)
+    x = np.random.default_rng(6).standard_normal(3000)
+    state = np.zeros((1, 1, 2))
+    ours = np.concatenate([biquad(sos, x[:128], state), biquad(sos, x[128:1000], state), biquad(sos, x[1000:], state)])
+    theirs, _ = lfilter(sos[0, :3], sos[0, 3:], x, zi=np.zeros(2))
+    assert np.allclose(ours, theirs, rtol=0, atol=1e-12)
+    code = ("import os, sys, pathlib, tempfile; os.environ['SEGUE_SYNTH'] = 'builtin'; from segue.audio import render_midi_file;"
+            "from segue.export.midi import write_midi; from segue.pipeline import compose; from segue.spec import load_spec;"
+            "from segue.evaluation_run import examples_dir; d = pathlib.Path(tempfile.mkdtemp());"
+            "m = write_midi(compose(load_spec(examples_dir() / 'fantasy_game.yaml'), bars=2, seed=1), d / 'a.mid');"
+            "render_midi_file(m, d / 'a.wav'); print('scipy.signal' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False"

@@ -20,17 +20,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from segue.audio.iir import biquad
 from segue.audio.sf2.regions import Region
 
 _SILENT_DB = -96.0
 """Below this a voice has ended (16-bit silence)."""
 
+_DB_TO_LN = np.log(10.0) / 20.0
+"""dB to a natural exponent: ``exp(db × this)`` is ``10 ** (db / 20)`` at a third of the cost."""
+
 FILTER_STEP = 128
 """The cutoff follows the modulation envelope in steps of this many samples of the voice's clock."""
 
 
-def _lowpass(cutoff_hz: float, q_db: float, rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """RBJ biquad low-pass coefficients (the cutoff held below Nyquist)."""
+def _lowpass(cutoff_hz: float, q_db: float, rate: int) -> np.ndarray:
+    """RBJ biquad low-pass coefficients as one second-order section ``(1, 6)`` (the cutoff held below
+    Nyquist)."""
     cutoff_hz = min(cutoff_hz, 0.45 * rate)
     q = max(10.0 ** (q_db / 20.0), 0.7071)
     w0 = 2.0 * np.pi * cutoff_hz / rate
@@ -38,8 +43,7 @@ def _lowpass(cutoff_hz: float, q_db: float, rate: int) -> tuple[np.ndarray, np.n
     cos = np.cos(w0)
     a0 = 1.0 + alpha
     b = np.array([(1.0 - cos) / 2.0, 1.0 - cos, (1.0 - cos) / 2.0]) / a0
-    a = np.array([1.0, -2.0 * cos / a0, (1.0 - alpha) / a0])
-    return b, a
+    return np.array([[b[0], b[1], b[2], 1.0, -2.0 * cos / a0, (1.0 - alpha) / a0]])
 
 
 class Voice:
@@ -47,7 +51,7 @@ class Voice:
 
     __slots__ = ("region", "channel", "key", "order", "gain", "rate", "t", "base", "elapsed", "ratio",
                  "looping", "released_at", "release_db", "done", "filter", "zi", "_d", "_a", "_h", "_dc",
-                 "_rel", "_pitch_key", "pcm", "_menv", "mod_at_release")
+                 "_rel", "_sustained_from", "_pitch_key", "pcm", "_menv", "mod_at_release")
 
     def __init__(self, region: Region, pcm: np.ndarray, channel: int, key: int, gain: float, rate: int,
                  bend_cents: float, order: int) -> None:
@@ -74,16 +78,20 @@ class Voice:
         self._h = region.hold * scale_hold * rate
         self._dc = region.decay * scale_decay * rate
         self._rel = region.release * rate
+        # from this sample of a held note the envelope sits on its sustain level (one sample later than
+        # exact, so that rounding can never put a sample the per-sample formula would still see decaying)
+        self._sustained_from = self._d + self._a + self._h + (
+            self._dc * region.sustain_db / 100.0 if self._dc > 0 else 0.0) + 1.0
         md, ma, mh, mdc, msus, mrel = region.mod_env
         mh *= 2.0 ** ((60 - self._pitch_key) * region.key_to_mod_hold / 1200.0)
         mdc *= 2.0 ** ((60 - self._pitch_key) * region.key_to_mod_decay / 1200.0)
         self._menv = (md * rate, ma * rate, mh * rate, mdc * rate, msus, mrel * rate)
         self.mod_at_release = 0.0
         filtered = region.filter_cents < 13500 or region.mod_to_filter != 0
-        self.filter: tuple[np.ndarray, np.ndarray] | None = None
+        self.filter: np.ndarray | None = None
         if filtered and region.mod_to_filter == 0:
             self.filter = _lowpass(self._cutoff(0.0), region.filter_q_db, rate)
-        self.zi = np.zeros(2) if filtered else None
+        self.zi = np.zeros((1, 1, 2)) if filtered else None  # the filter's state, (sections, 2) per signal
 
     def _cutoff(self, mod: float) -> float:
         return 8.176 * 2.0 ** ((self.region.filter_cents + mod * self.region.mod_to_filter) / 1200.0)
@@ -159,43 +167,47 @@ class Voice:
 
     def _filter(self, sig: np.ndarray) -> np.ndarray:
         """Low-pass ``sig`` (which starts at voice sample ``self.t``), the cutoff stepped on the voice's clock."""
-        from scipy.signal import lfilter
-
         if self.filter is not None:
-            out, self.zi = lfilter(self.filter[0], self.filter[1], sig, zi=self.zi)
-            return out
+            return biquad(self.filter, sig, self.zi)
         out = np.empty_like(sig)
         i, n, q = 0, len(sig), self.region.filter_q_db
         while i < n:
             t = self.t + i
             j = min(n, i + FILTER_STEP - t % FILTER_STEP)
             step = t - t % FILTER_STEP
-            b, a = _lowpass(self._cutoff(self._mod(step)), q, self.rate)
-            out[i:j], self.zi = lfilter(b, a, sig[i:j], zi=self.zi)
+            out[i:j] = biquad(_lowpass(self._cutoff(self._mod(step)), q, self.rate), sig[i:j], self.zi)
             i = j
         return out
 
     # -- rendering --------------------------------------------------------------------------
+    def _amp(self, t: np.ndarray, db: np.ndarray, end: float) -> np.ndarray:
+        """Linear gain from the envelope in dB; silent from the voice's end on (which ends it)."""
+        if self.t + t.shape[0] >= end:
+            self.done = True
+            db = np.where(t >= end, -np.inf, db)
+        return np.exp(db * _DB_TO_LN)
+
     def render(self, n: int, left: np.ndarray, right: np.ndarray, gain: float, pan: float) -> None:
         """Add the next ``n`` frames into ``left``/``right`` (float64) and advance the clocks."""
         if self.done or n <= 0:
             return
         r = self.region
-        t = self.t + np.arange(n, dtype=np.float64)
         # the voice ends at a sample fixed on its own clock (where its level reaches -96 dB), never at
         # the end of whichever block noticed it: that keeps any block size bit-identical
         end = np.inf
         if self.released_at is None:
-            db = self._held_db(t)
             if r.sustain_db >= -_SILENT_DB and self._dc > 0:
                 end = self._d + self._a + self._h + self._dc * (-_SILENT_DB) / 100.0
+            if self.t >= self._sustained_from and self.t + n < end:
+                # on the sustain plateau the level is one number: the same one every sample would get
+                amp: np.ndarray | float = float(np.exp(self._held_db(np.array([float(self.t)]))[0] * _DB_TO_LN))
+            else:
+                t = self.t + np.arange(n, dtype=np.float64)
+                amp = self._amp(t, self._held_db(t), end)
         else:
-            db = self.release_db - 100.0 * (t - self.released_at) / self._rel
+            t = self.t + np.arange(n, dtype=np.float64)
             end = self.released_at + (self.release_db - _SILENT_DB) * self._rel / 100.0
-        if self.t + n >= end:
-            self.done = True
-            db = np.where(t >= end, -np.inf, db)
-        amp = 10.0 ** (db / 20.0)
+            amp = self._amp(t, self.release_db - 100.0 * (t - self.released_at) / self._rel, end)
 
         k = self.elapsed + np.arange(n, dtype=np.float64)
         pos = self.base + self.ratio * k
@@ -218,10 +230,11 @@ class Voice:
         if count > 0:
             data = self.pcm
             frac = pos - i
-            sig = data[i] * (1.0 - frac) + data[j] * frac
+            low = data[i]
+            sig = low + (data[j] - low) * frac
             if self.zi is not None:
                 sig = self._filter(sig)
-            sig = sig * amp[:count]
+            sig = sig * (amp if isinstance(amp, float) else amp[:count])
             g = self.gain * gain
             p = min(max(r.pan + pan, -0.5), 0.5)
             left[:count] += sig * (g * np.sqrt(0.5 - p))
