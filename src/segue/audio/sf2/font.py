@@ -206,11 +206,15 @@ class SoundFont:
         if not self._voices:
             buffer[:] = 0.0
             return
-        left = np.zeros(n)
-        right = np.zeros(n)
+        buses: dict[float, np.ndarray] = {}  # pan position → the mono sum of the voices there
         for v in self._voices:
             c = self._channel(v.channel)
-            v.render(n, left, right, c.volume * c.expression, c.pan)
+            v.render(n, buses, c.volume * c.expression, c.pan)
         self._voices = [v for v in self._voices if not v.done]
+        left = np.zeros(n)
+        right = np.zeros(n)
+        for p, bus in buses.items():  # equal-power pan, as TinySoundFont pans
+            left += bus * np.sqrt(0.5 - p)
+            right += bus * np.sqrt(0.5 + p)
         buffer[:, 0] = left
         buffer[:, 1] = right

@@ -187,8 +187,10 @@ class Voice:
             db = np.where(t >= end, -np.inf, db)
         return np.exp(db * _DB_TO_LN)
 
-    def render(self, n: int, left: np.ndarray, right: np.ndarray, gain: float, pan: float) -> None:
-        """Add the next ``n`` frames into ``left``/``right`` (float64) and advance the clocks."""
+    def render(self, n: int, buses: dict[float, np.ndarray], gain: float, pan: float) -> None:
+        """Add the next ``n`` frames into the mono bus of this voice's pan position (``buses``, float64,
+        created if missing) and advance the clocks. The caller pans each bus once: one pass per voice
+        instead of one per voice and side."""
         if self.done or n <= 0:
             return
         r = self.region
@@ -213,12 +215,17 @@ class Voice:
         pos = self.base + self.ratio * k
         count = n
         if self.looping:
-            length = r.loop_end - r.loop_start
-            over = pos >= r.loop_end
-            if over.any():
-                pos = np.where(over, r.loop_start + np.mod(pos - r.loop_start, length), pos)
-            i = pos.astype(np.int64)
-            j = np.where(i + 1 >= r.loop_end, r.loop_start, i + 1)
+            # positions only grow (the ratio is positive) until they wrap, so the last one tells
+            if pos[-1] >= r.loop_end:
+                pos = np.where(pos >= r.loop_end, r.loop_start + np.mod(pos - r.loop_start, r.loop_end - r.loop_start),
+                               pos)
+                i = pos.astype(np.int64)
+                j = np.where(i + 1 >= r.loop_end, r.loop_start, i + 1)
+            else:
+                i = pos.astype(np.int64)
+                j = i + 1
+                if j[-1] >= r.loop_end:
+                    j = np.where(j >= r.loop_end, r.loop_start, j)
         else:
             last = r.end - 1
             count = int(np.searchsorted(pos, last, side="left"))
@@ -229,15 +236,20 @@ class Voice:
             j = i + 1
         if count > 0:
             data = self.pcm
-            frac = pos - i
             low = data[i]
-            sig = low + (data[j] - low) * frac
+            sig = low + (data[j] - low) * (pos - i)
             if self.zi is not None:
                 sig = self._filter(sig)
-            sig = sig * (amp if isinstance(amp, float) else amp[:count])
             g = self.gain * gain
+            if isinstance(amp, float):
+                sig *= amp * g
+            else:
+                sig *= amp[:count]
+                sig *= g
             p = min(max(r.pan + pan, -0.5), 0.5)
-            left[:count] += sig * (g * np.sqrt(0.5 - p))
-            right[:count] += sig * (g * np.sqrt(0.5 + p))
+            bus = buses.get(p)
+            if bus is None:
+                bus = buses[p] = np.zeros(n)
+            bus[:count] += sig
         self.t += n
         self.elapsed += n
