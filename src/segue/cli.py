@@ -339,7 +339,11 @@ def render(
     if out_path.suffix.lower() not in (".wav", ".flac"):
         raise UserError(f"don't know how to write {out_path.name!r}: use .wav or .flac")
     report = render_midi_file(midi, out_path, soundfont=soundfont)
-    out.print(f"[green]wrote[/green] {_esc(out_path)}" + (f"  {report}" if report else ""))
+    layers = ", ".join(f"{name} {layer['preset']}" for name, layer in report["layers"].items())
+    limited = f", limiter {report['limiter_reduction_db']:.1f} dB" if report["limiter_reduction_db"] < 0 else ""
+    out.print(f"[green]wrote[/green] {_esc(out_path)}  {report['seconds']:.1f} s, {report['lufs_after']:.1f} LUFS "
+              f"(gain {report['gain_db']:+.1f} dB{limited}), peak {report['peak_dbfs']:.1f} dBFS; "
+              f"{len(report['layers'])} layer{'s' if len(report['layers']) != 1 else ''}: {_esc(layers)}")
 
 
 @app.command()
