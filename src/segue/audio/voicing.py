@@ -22,7 +22,10 @@ measuring its presets. They are used only when the font's SHA-256 matches the on
 from __future__ import annotations
 
 import hashlib
+import io
 import threading
+import zipfile
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -69,7 +72,7 @@ def _key_levels(soundfont: Path | None, bank: int, program: int, is_drums: bool)
 
 
 SHIPPED = "voicing.npz"
-_shipped: dict[str, np.ndarray] | None = None
+_shipped: "Mapping[str, np.ndarray] | None" = None
 _font_digests: dict[tuple[str, int, int], str] = {}
 
 
@@ -81,14 +84,41 @@ def _digest(path: Path, stamp: tuple[int, int]) -> str:
     return found
 
 
-def _shipped_tables() -> dict[str, np.ndarray]:
+class _ShippedTables(Mapping[str, np.ndarray]):
+    """The shipped tables, each read from the archive the first time it is asked for.
+
+    Why lazy: a render needs the tables of its few presets, and reading all 257 cost ~60 ms of every
+    ``segue render``'s start-up."""
+
+    def __init__(self, data: bytes) -> None:
+        self._npz = np.load(io.BytesIO(data), allow_pickle=False)
+        self._names = list(self._npz.files)
+        self._read: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        with self._lock:
+            found = self._read.get(key)
+            if found is None:
+                if key not in self._npz.files:
+                    raise KeyError(key)
+                found = self._read[key] = self._npz[key]
+            return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _shipped_tables() -> Mapping[str, np.ndarray]:
     global _shipped
     if _shipped is None:
         try:
-            with resources.files("segue.audio").joinpath("data", SHIPPED).open("rb") as f:
-                with np.load(f) as z:
-                    _shipped = {k: z[k] for k in z.files}
-        except (FileNotFoundError, OSError, ValueError):  # a broken install: measure instead
+            data = resources.files("segue.audio").joinpath("data", SHIPPED).read_bytes()
+            _shipped = _ShippedTables(data)
+        except (FileNotFoundError, OSError, ValueError, zipfile.BadZipFile):  # a broken install: measure instead
             _shipped = {}
     return _shipped
 
@@ -105,7 +135,10 @@ def _from_shipped(path: Path, stamp: tuple[int, int], synth: str, bank: int, pro
     made_from = tables.get("font_sha256")
     if made_from is None or str(made_from) != _digest(path, stamp):
         return None
-    table = tables.get(_table_key(synth, bank, program))
+    try:
+        table = tables.get(_table_key(synth, bank, program))
+    except (OSError, ValueError, zipfile.BadZipFile):  # a damaged table: measure instead
+        return None
     return None if table is None else np.array(table, dtype=np.float64)
 
 
