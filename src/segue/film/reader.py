@@ -7,11 +7,17 @@ learns which words go together. It stays small and explainable: three softmax he
 bag of features —
 
 - **archetype** (grief, violence, joy, triumph, romance, suspense, comedy, wonder, calm), trained on
-  short screenplay passages written for Segue (CC0, ``data/archetype_passages.txt``);
+  short screenplay passages written for Segue (CC0, ``data/archetype_passages.txt`` and
+  ``data/archetype_training_b.txt``);
 - **valence** (negative / positive) and **arousal** (calm / aroused), trained on EmoBank sentences
   (CC BY-SA 4.0, ``data/emobank_va.tsv.gz``) together with those passages.
 
-Features are lower-cased word stems and stem pairs, plus *form tokens* (``§night``, ``§ext``,
+The archetype head adds a naive Bayes vote over the same features (counted on the training
+passages; two views of a small data set name archetypes better together than either alone), and
+its probabilities are softened by a temperature so that they mean what they say.
+
+Features are lower-cased word stems and stem pairs, four-letter word pieces, the lexicon group
+of each word it knows, plus *form tokens* (``§night``, ``§ext``,
 ``§dialogue+``, ``§paren``, ``§smashcut``, ``§caps``, ``§excl``, short/long lines, brief/long
 scene): a night exterior with shouted capitals and a SMASH CUT reads differently from a kitchen
 at dawn. The weights (``data/reader_model.npz``) are made by ``python -m segue.film.train_reader``

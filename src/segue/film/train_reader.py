@@ -387,9 +387,9 @@ def table(scores: Scores) -> str:
 
 
 def _content_words(text: str) -> set[str]:
-    stop = {"the", "a", "an", "and", "of", "to", "in", "on", "at", "his", "her", "he", "she", "it", "is", "with", "as",
-            "for", "by", "into", "from", "their", "they", "them", "its", "over", "one", "two", "out", "up", "all", "but",
-            "be", "was", "not", "no", "so", "that", "this", "then", "int", "ext", "day", "night"}
+    stop = {"the", "a", "an", "and", "of", "to", "in", "on", "at", "his", "her", "he", "she", "it", "is", "with",
+            "as", "for", "by", "into", "from", "their", "they", "them", "its", "over", "one", "two", "out", "up",
+            "all", "but", "be", "was", "not", "no", "so", "that", "this", "then", "int", "ext", "day", "night"}
     return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in stop}
 
 
@@ -457,7 +457,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--evaluate", action="store_true", help="only evaluate the shipped weights")
     ap.add_argument("--out", type=Path, default=None, help="where to write the weights (default: the package's)")
     ap.add_argument("--cv", action="store_true",
-                    help="cross-validate L2 and the naive Bayes weight on the training passages (reads no held-out set)")
+                    help="cross-validate L2 and the naive Bayes weight on the training passages "
+                         "(reads no held-out set)")
     a = ap.parse_args(argv)
     if a.cv:
         scores, loss = cross_validate()
