@@ -10,11 +10,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from segue.film import analyse_script, load_palette, parse_fountain, propose_from_script
-from segue.film.reader import default_model, passage_parts
-from segue.film.train_reader import held_out, load_passages
+from segue.film.reader import ARCHETYPE_NAMES, ReaderModel, default_model, doc, passage_parts
+from segue.film.train_reader import HELDOUT_B, TRAINING_B, held_out, load_passages, passage_examples
 
 GRIEF = """INT. FARMHOUSE BEDROOM - NIGHT
 
@@ -110,6 +111,31 @@ def test_passages_split_by_passage_and_every_archetype_is_held_out() -> None:
     assert len(set(texts)) == len(texts)  # no passage twice (it could land on both sides)
     heading, parts = passage_parts(ACTION)
     assert heading.startswith("EXT.") and ("transition", "SMASH CUT TO:") in parts
+
+
+def test_the_second_held_out_set_is_apart_from_training_and_covers_every_archetype() -> None:
+    second = load_passages(HELDOUT_B)
+    counts = {a: sum(x == a for x, _ in second) for a in ARCHETYPE_NAMES}
+    assert min(counts.values()) >= 30, counts
+    trained = {ex.text for ex in passage_examples(held=False)}
+    assert not trained & {t for _, t in second}  # no held-out passage is trained on
+    assert not trained & {t for a, t in load_passages() if held_out(t)}
+    assert {t for _, t in load_passages(TRAINING_B)} <= trained
+
+
+def test_the_naive_bayes_vote_counts_and_the_temperature_only_softens() -> None:
+    model = default_model()
+    assert model is not None and model.bayes_logp is not None and model.bayes_weight > 0
+    d = doc(*passage_parts(GRIEF))
+    x = model.vector(d.feats)
+    with_vote = model.archetype_scores(x, d.lexicon)
+    head_only = ReaderModel(model.vocab, model.archetype_w, model.valence_w, model.arousal_w, model.sentence_w,
+                            model.classes, model.bayes_counts, model.bayes_alpha, 0.0, model.temperature)
+    assert not np.allclose(with_vote, head_only.archetype_scores(x, d.lexicon))
+    sharp = ReaderModel(model.vocab, model.archetype_w, model.valence_w, model.arousal_w, model.sentence_w,
+                        model.classes, model.bayes_counts, model.bayes_alpha, model.bayes_weight, 1.0)
+    p_soft, p_sharp = model.predict(d)[0], sharp.predict(d)[0]
+    assert np.argmax(p_soft) == np.argmax(p_sharp) and p_soft.max() < p_sharp.max()
 
 
 def _feature_length(pages: int = 120, seed: int = 5) -> str:
