@@ -212,13 +212,13 @@ class Guard:
             slot = ((cell * _MIX_CELLS) >> np.int64(64 - _TABLE_BITS)) & ((1 << _TABLE_BITS) - 1)
             np.maximum(best, np.bincount(slot, weights=wt, minlength=1 << _TABLE_BITS)[slot], out=best)
         wanted = max(LONG_LINE_CANDIDATES, min(2 * self.candidates, self.candidates * LONG_LINE // max(len(line), 1)))
-        per_line = np.zeros(self.melodies)  # a line's votes: those of its best diagonal
-        np.maximum.at(per_line, mel, best)
-        lines = np.flatnonzero(per_line)
-        if lines.size > wanted:
-            lines = lines[np.argpartition(-per_line[lines], wanted - 1)[:wanted]]
-        lines = lines[np.lexsort((lines, -per_line[lines]))]
-        return lines, per_line[lines]
+        m = min(best.size, 16 * wanted)
+        sel = np.argpartition(-best, m - 1)[:m] if m < best.size else np.arange(best.size)
+        order = np.lexsort((mel[sel], -best[sel]))
+        lines, votes = mel[sel][order], best[sel][order]
+        _, first = np.unique(lines, return_index=True)
+        first = np.sort(first)[:wanted]
+        return lines[first], votes[first]
 
     def _hits(self, at: np.ndarray, qpos: np.ndarray,
               weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
