@@ -7,7 +7,9 @@ Ryan's Mammoth Collection, O'Neill's 1850, Aird's Airs; see
 :mod:`segue.originality.benchmark`). For each distortion it prints how many planted copies are
 flagged (bar ≥ 95%), how many different-work pairs are flagged (bar ≤ 1%), the ROC AUC, and the
 number of pairs where the pipeline (keys → candidate gate → alignment, over the whole index) and
-the aligner alone on the full pair disagree (bar: 0).
+the aligner alone on the full pair disagree (bar: 0). Then a line-by-line audit of the gate
+(``--audit`` disguised excerpts, each aligned alone against every line of the index): how many
+(excerpt, line) pairs the aligner scores above 0 and how many of those the search did not report.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from segue.originality.benchmark import DISTORTIONS, auc, labelled_pairs  # noqa: E402
+from segue.originality.benchmark import DISTORTIONS, auc, gate_audit, labelled_pairs  # noqa: E402
 from segue.originality.calibration import tunes  # noqa: E402
 from segue.originality.locations import corpus_index_path  # noqa: E402
 from segue.originality.search import Guard  # noqa: E402
@@ -32,6 +34,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-kind", type=int, default=300, help="planted copies (and as many different pairs) per kind")
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--audit", type=int, default=48, help="excerpts audited against every line of the index")
     args = ap.parse_args()
     started = time.perf_counter()
     index = ReferenceIndex.open(corpus_index_path(), readonly=True)
@@ -57,6 +60,11 @@ def main() -> None:
     for p in differ[:10]:
         print(f"  differs: {p.kind} {'copy' if p.copy else 'other'} {p.query_ident} ~ {p.work_ident}: "
               f"pipeline {p.pipeline:.3f}, aligner {p.aligner:.3f}")
+    if args.audit > 0:
+        audit = gate_audit(guard, index.melody_rows()[2], pool, args.audit)
+        print(f"\nline-by-line audit: {audit.queries} disguised excerpts against all {guard.melodies} lines: "
+              f"{audit.scored} (excerpt, line) pairs scored above 0 by the aligner, {audit.missed} not reported by "
+              f"the search (best score among them {audit.worst:.3f})")
     print(f"\n{len(pairs)} pairs, {time.perf_counter() - started:.0f} s")
     guard.close()
 

@@ -28,6 +28,7 @@ from segue.originality import (
 from segue.originality.align import align, best_scores, concat, similarity
 from segue.originality.benchmark import (DISTORTIONS, add_ornaments, aligner_score, auc, labelled_pairs,
                                          two_notes_changed)
+from segue.originality.figures import full_pair_scores
 from segue.originality.identity import step_weights
 from segue.originality.bars import BarGrid
 from segue.originality.calibration import (
@@ -524,6 +525,35 @@ def test_labelled_benchmark_flags_every_disguise_and_the_pipeline_equals_the_ali
     # no gate losses: the score the search reports for a work is what the aligner gives the full pair
     differ = [(p.kind, p.copy, p.pipeline, p.aligner) for p in pairs if abs(p.pipeline - p.aligner) > 1e-9]
     assert differ == []
+
+
+def test_a_line_sharing_no_five_note_figure_scores_zero_however_many_fragments_it_shares():
+    """The aligner's floor: matched steps count only inside a key both lines have, so a line the
+    index cannot propose (no shared key) scores exactly 0 — the gate cannot lose it."""
+    rng = np.random.default_rng(8)
+    q = _random_tune(rng, 31)
+    q_iv, q_r = tokens(q)
+    # the tune's steps three at a time, a foreign leap (an octave and a half) after each: no 4-step figure survives
+    steps = np.concatenate([np.append(q_iv[k:k + 3], 18 if k % 2 else -18) for k in range(0, q_iv.size, 3)])
+    fragments = _line(60 + np.concatenate(([0], np.cumsum(steps))), np.full(steps.size + 1, 0.5), "fragments")
+    assert not set(line_fingerprints(q).tolist()) & set(line_fingerprints(fragments).tolist())
+    t_iv, t_r = tokens(fragments)
+    unmasked = best_scores(q_iv, q_r, t_iv, t_r, np.array([0, t_iv.size]), step_weights(q.pitches))
+    assert similarity(unmasked, q_iv.size, t_iv.size)[0] > 0.5  # stock fragments strung along: what the floor is for
+    copy = transpose(q, np.random.default_rng(1))
+    scores = full_pair_scores(q, [fragments, copy])
+    assert scores[0] == 0.0 and scores[1] > 0.9
+
+
+def test_the_gate_loses_no_benchmark_pair_the_aligner_scores_above_zero(guard: Guard, corpus_tunes):
+    """A sample of the labelled benchmark's pairs (another seed than the reduced run above): wherever
+    the aligner alone gives the full pair a score above 0, the pipeline reports that same score."""
+    pairs = labelled_pairs(guard, corpus_tunes, per_kind=6, seed=2027)
+    scored = [p for p in pairs if p.aligner > 0]
+    assert len(scored) >= len(DISTORTIONS) * 5  # the planted copies at least
+    assert [(p.kind, p.copy, p.query_ident, p.work_ident, p.pipeline, p.aligner) for p in scored
+            if abs(p.pipeline - p.aligner) > 1e-9] == []
+    assert all(p.pipeline == 0 for p in pairs if p.aligner == 0)
 
 
 def test_identity_weights_discount_drones_alternations_scales_and_arpeggios():

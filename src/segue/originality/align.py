@@ -16,6 +16,12 @@ notes, drones, scale runs and broken chords):
   (an ornament, a passing note, a note split in two): ``-1`` — adding notes is how a copy is
   most often disguised, and it leaves the tune's own notes in place.
 
+A matched step counts only where the checked line's step lies inside a five-note figure (a
+retrieval key) that the other line also has: elsewhere it scores 0, like a repeated note (the
+``mask`` of :func:`best_scores`, made by :func:`segue.originality.figures.pair_mask`). Stock
+fragments of two or three intervals strung together are what any two tunes of one tradition
+share; and a line with no key in common — one the index cannot propose — scores exactly 0.
+
 One altered note changes two intervals (into and out of it), so it costs a copy about 8 points,
 four notes' worth; a different tune drifts away within a few notes.
 
@@ -68,8 +74,14 @@ def similarity(raw: float | np.ndarray, n_query: int, n_ref: int | np.ndarray) -
     return calibrated(np.asarray(raw, dtype=np.float64) / (MATCH * window))
 
 
-def _substitution(q_iv: int, q_r: int, q_w: float, t_iv: np.ndarray, t_r: np.ndarray) -> np.ndarray:
-    return np.where(t_iv == q_iv, np.where(t_r == q_r, MATCH * q_w, RHYTHM_CHANGED * q_w), MISMATCH)
+def _substitution(q_iv: int, q_r: int, q_w: float, t_iv: np.ndarray, t_r: np.ndarray,
+                  counts: np.ndarray | None = None) -> np.ndarray:
+    """One query step against many target steps; with ``counts`` (the evidence mask's row), a step
+    that matches where no shared figure vouches for it scores 0, like a repeated note."""
+    gain = np.where(t_r == q_r, MATCH * q_w, RHYTHM_CHANGED * q_w)
+    if counts is not None and q_w != 0:
+        gain *= counts
+    return np.where(t_iv == q_iv, gain, MISMATCH)
 
 
 def _weights(q_iv: np.ndarray, q_w: np.ndarray | None) -> np.ndarray:
@@ -77,11 +89,13 @@ def _weights(q_iv: np.ndarray, q_w: np.ndarray | None) -> np.ndarray:
 
 
 def best_scores(q_iv: np.ndarray, q_r: np.ndarray, t_iv: np.ndarray, t_r: np.ndarray,
-                bounds: np.ndarray, q_w: np.ndarray | None = None) -> np.ndarray:
+                bounds: np.ndarray, q_w: np.ndarray | None = None, mask: np.ndarray | None = None) -> np.ndarray:
     """Best local-alignment score of the query against each of many targets laid back to back.
 
     ``bounds`` are the targets' start indices plus the total length; ``q_w`` the query's step
-    weights (all 1 if not given). All targets are aligned in one pass over the query (one numpy
+    weights (all 1 if not given); ``mask`` (query steps × target steps, optional) which matched
+    steps count at all — the shared figures of :mod:`~segue.originality.figures`; a matched step
+    outside them scores 0, like a repeated note. All targets are aligned in one pass over the query (one numpy
     row per query token), which is what makes checking a phrase against dozens of candidates
     take a few milliseconds. Horizontal gaps use the running-maximum form of the recurrence; a
     large per-target offset stops a gap path from running from one target into the next.
@@ -92,7 +106,7 @@ def best_scores(q_iv: np.ndarray, q_r: np.ndarray, t_iv: np.ndarray, t_r: np.nda
         return np.zeros(max(k, 0), dtype=np.float64)
     w = _weights(q_iv, q_w)
     if 2 * int(np.diff(bounds).max()) < q_iv.size:  # a whole layer against short lines: loop over them instead
-        return _best_scores_by_column(q_iv, q_r, w, t_iv, t_r, bounds)
+        return _best_scores_by_column(q_iv, q_r, w, t_iv, t_r, bounds, mask)
     seg = np.repeat(np.arange(k, dtype=np.int64), np.diff(bounds))
     starts = bounds[:-1][np.diff(bounds) > 0]
     col = np.arange(n, dtype=np.float64)
@@ -102,7 +116,7 @@ def best_scores(q_iv: np.ndarray, q_r: np.ndarray, t_iv: np.ndarray, t_r: np.nda
     best = np.zeros(n, dtype=np.float64)
     diag = np.zeros(n, dtype=np.float64)
     for i in range(q_iv.size):
-        s = _substitution(int(q_iv[i]), int(q_r[i]), float(w[i]), t_iv, t_r)
+        s = _substitution(int(q_iv[i]), int(q_r[i]), float(w[i]), t_iv, t_r, None if mask is None else mask[i])
         diag[1:] = prev[:-1]
         diag[starts] = 0
         a = np.maximum(np.maximum(diag + s, prev - ADDED), 0)
@@ -115,7 +129,7 @@ def best_scores(q_iv: np.ndarray, q_r: np.ndarray, t_iv: np.ndarray, t_r: np.nda
 
 
 def _best_scores_by_column(q_iv: np.ndarray, q_r: np.ndarray, w: np.ndarray, t_iv: np.ndarray, t_r: np.ndarray,
-                           bounds: np.ndarray) -> np.ndarray:
+                           bounds: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """The same scores as :func:`best_scores`, looping over the targets' steps instead of the query's.
 
     Checking a finished layer (hundreds of steps) against candidate lines of a few dozen steps
@@ -132,6 +146,10 @@ def _best_scores_by_column(q_iv: np.ndarray, q_r: np.ndarray, w: np.ndarray, t_i
     col = np.arange(t_iv.size) - np.repeat(bounds[:-1], lengths)
     pad_iv[row, col] = t_iv
     pad_r[row, col] = t_r
+    counts = None  # (targets, their steps, query steps): which matched steps count (padding: none)
+    if mask is not None:
+        counts = np.zeros((k, width, m), dtype=bool)
+        counts[row, col] = mask.T
     qi = q_iv.astype(np.int64)[None, :]
     qr = q_r.astype(np.int64)[None, :]
     full, changed = (MATCH * w)[None, :], (RHYTHM_CHANGED * w)[None, :]
@@ -141,7 +159,8 @@ def _best_scores_by_column(q_iv: np.ndarray, q_r: np.ndarray, w: np.ndarray, t_i
     diag = np.zeros((k, m))
     for j in range(width):
         tj, rj = pad_iv[:, j:j + 1], pad_r[:, j:j + 1]
-        s = np.where(qi == tj, np.where(qr == rj, full, changed), MISMATCH)
+        f, c = (full, changed) if counts is None else (full * counts[:, j], changed * counts[:, j])
+        s = np.where(qi == tj, np.where(qr == rj, f, c), MISMATCH)
         diag[:, 1:] = prev[:, :-1]
         diag[:, 0] = 0.0
         a = np.maximum(np.maximum(diag + s, prev - GAP), 0.0)
@@ -167,8 +186,10 @@ class Alignment:
 
 
 def align(q_iv: np.ndarray, q_r: np.ndarray, t_iv: np.ndarray, t_r: np.ndarray,
-          q_w: np.ndarray | None = None) -> Alignment | None:
-    """Best local alignment of two token sequences, with where it lies (traceback); None if nothing matches."""
+          q_w: np.ndarray | None = None, mask: np.ndarray | None = None) -> Alignment | None:
+    """Best local alignment of two token sequences, with where it lies (traceback); None if nothing matches.
+
+    The same scores as :func:`best_scores` (``mask``: query steps × target steps, optional)."""
     m, n = q_iv.size, t_iv.size
     if m == 0 or n == 0:
         return None
@@ -177,7 +198,8 @@ def align(q_iv: np.ndarray, q_r: np.ndarray, t_iv: np.ndarray, t_r: np.ndarray,
     subst = np.zeros((m + 1, n + 1), dtype=np.float64)
     col = np.arange(n + 1, dtype=np.float64)
     for i in range(1, m + 1):
-        subst[i, 1:] = _substitution(int(q_iv[i - 1]), int(q_r[i - 1]), float(w[i - 1]), t_iv, t_r)
+        subst[i, 1:] = _substitution(int(q_iv[i - 1]), int(q_r[i - 1]), float(w[i - 1]), t_iv, t_r,
+                                     None if mask is None else mask[i - 1])
         a = np.zeros(n + 1, dtype=np.float64)
         a[1:] = np.maximum(np.maximum(h[i - 1, :-1] + subst[i, 1:], h[i - 1, 1:] - ADDED), 0)
         h[i] = np.maximum.accumulate(a + GAP * col) - GAP * col

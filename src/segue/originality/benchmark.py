@@ -23,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from segue.originality.align import best_scores, concat, similarity
 from segue.originality.calibration import CorpusTune, change_rhythm, embed_midi, excerpt
-from segue.originality.identity import step_weights
-from segue.originality.melody import Line, tokens
+from segue.originality.figures import full_pair_scores
+from segue.originality.melody import Line
 from segue.originality.reading import read_works
 from segue.originality.search import Guard
 
@@ -115,13 +114,7 @@ class Pair:
 
 def aligner_score(queries: Sequence[Line], work_lines: Sequence[Line]) -> float:
     """The aligner alone on a full pair: every query line against every line of the work, no gate."""
-    t_iv, t_r, bounds = concat([tokens(x) for x in work_lines])
-    best = 0.0
-    for q in queries:
-        q_iv, q_r = tokens(q)
-        raw = best_scores(q_iv, q_r, t_iv, t_r, bounds, step_weights(q.pitches))
-        best = max(best, float(similarity(raw, q_iv.size, np.diff(bounds)).max(initial=0.0)))
-    return best
+    return max((float(full_pair_scores(q, work_lines).max(initial=0.0)) for q in queries), default=0.0)
 
 
 def pipeline_score(guard: Guard, queries: Sequence[Line], work: int, index_no: int = 0) -> float:
@@ -169,3 +162,34 @@ def auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
     greater = (p[:, None] > q[None, :]).sum()
     ties = (p[:, None] == q[None, :]).sum()
     return float((greater + 0.5 * ties) / (p.size * q.size))
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The gate checked line by line: how many (query, index line) pairs the aligner scores above 0,
+    how many of them the guard's search did not report with that score, and the best score lost."""
+
+    queries: int
+    scored: int
+    missed: int
+    worst: float
+
+
+def gate_audit(guard: Guard, lines: Sequence[Line], pool: Sequence[CorpusTune], count: int, seed: int = 31,
+               kinds: Sequence[str] = DISTORTIONS) -> Audit:
+    """Disguised excerpts (``embedded`` excepted: it needs files) searched through the guard and
+    aligned alone against *every* line of its index (``lines``, in the guard's order)."""
+    rng = np.random.default_rng(seed)
+    kinds = [k for k in kinds if k != "embedded"]
+    scored = missed = 0
+    worst = 0.0
+    for n in range(count):
+        q = disguise(kinds[n % len(kinds)], excerpt(pool[int(rng.integers(len(pool)))], rng), rng)
+        full = full_pair_scores(q, lines)
+        found = {h.melody: h.score for h in guard.search(q)}
+        for i in np.flatnonzero(full > 0):
+            scored += 1
+            if abs(found.get(int(guard.melody_id(int(i))), 0.0) - float(full[i])) > 1e-9:
+                missed += 1
+                worst = max(worst, float(full[i]))
+    return Audit(count, scored, missed, worst)

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from segue.originality.align import best_scores, concat, similarity
 from segue.originality.bars import BarGrid
-from segue.originality.melody import Line, tokens
+from segue.originality.figures import full_pair_scores
+from segue.originality.melody import Line
 from segue.originality.search import Guard
 from segue.originality.store import ReferenceIndex
 
@@ -219,11 +219,7 @@ def different_pairs(corpus_tunes: Sequence[CorpusTune], count: int, seed: int = 
         ta, tb = corpus_tunes[a], corpus_tunes[b]
         if ta.ident == tb.ident:
             continue
-        piece = excerpt(ta, rng)
-        q_iv, q_r = tokens(piece)
-        t_iv, t_r, bounds = concat([tokens(x) for x in tb.lines])
-        raw = best_scores(q_iv, q_r, t_iv, t_r, bounds)
-        out.append(float(similarity(raw, q_iv.size, np.diff(bounds)).max()))
+        out.append(float(full_pair_scores(excerpt(ta, rng), tb.lines).max()))
     return out
 
 

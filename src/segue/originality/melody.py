@@ -166,6 +166,15 @@ def key_grams(intervals: np.ndarray, bounds: np.ndarray | None = None) -> tuple[
     return h[ok], starts[ok]
 
 
+def key_steps(intervals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The keys of one line with the steps they are made of: ``(hashes, steps)``, ``steps`` being
+    ``(keys, NGRAM)`` — the index of each of the key's moving intervals among the line's steps."""
+    h, _ = key_grams(intervals)
+    moving = np.flatnonzero(np.asarray(intervals) != 0)
+    at = np.arange(h.size)[:, None] + np.arange(NGRAM)[None, :]
+    return h, moving[at].astype(np.int64)
+
+
 def ornaments_removed(line: Line) -> np.ndarray:
     """Indices of the notes left when likely ornaments are taken out: a short neighbour note that
     returns to the note before it, or a short grace note a step away from the longer note after it.
