@@ -31,9 +31,12 @@ from segue.server import ControlGate
 
 #: Blocks per audio frame sent to the page: 4 × 512 samples ≈ 46 ms at 44.1 kHz.
 FRAME_BLOCKS = 4
-#: Finished blocks the engine keeps ready ahead of the pacer (≈ 186 ms): the pacer takes a whole
-#: frame at once, and ten sessions share two cores, so the queue must hold several frames.
-AHEAD_BLOCKS = 16
+#: Finished blocks the engine keeps ready ahead of the pacer (≈ 93 ms, two frames): the pacer takes a
+#: whole frame at once. It was 16 while bars were composed inside ``pull``; with bars composed ahead,
+#: ten sessions on two cores, one flooded with 100 controls/s, underrun 0 times at 8 as at 16, and
+#: with two CPU hogs beside them no more at 8 than at 16 (``benchmarks/bench_studio.py --flood``) —
+#: so a slider is heard ~93 ms sooner.
+AHEAD_BLOCKS = 8
 #: Binary audio frame header: engine sample of the frame's first sample (-1 while the engine was
 #: late and the frame sustains the last block), the session's generation (bumped by hot reload),
 #: and the number of sample frames that follow as interleaved stereo int16 little-endian.
