@@ -35,6 +35,7 @@ def main() -> None:
     ap.add_argument("--per-kind", type=int, default=300, help="planted copies (and as many different pairs) per kind")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--audit", type=int, default=48, help="excerpts audited against every line of the index")
+    ap.add_argument("--audit-seed", type=int, default=31, help="which excerpts the audit draws")
     args = ap.parse_args()
     started = time.perf_counter()
     index = ReferenceIndex.open(corpus_index_path(), readonly=True)
@@ -61,10 +62,11 @@ def main() -> None:
         print(f"  differs: {p.kind} {'copy' if p.copy else 'other'} {p.query_ident} ~ {p.work_ident}: "
               f"pipeline {p.pipeline:.3f}, aligner {p.aligner:.3f}")
     if args.audit > 0:
-        audit = gate_audit(guard, index.melody_rows()[2], pool, args.audit)
-        print(f"\nline-by-line audit: {audit.queries} disguised excerpts against all {guard.melodies} lines: "
-              f"{audit.scored} (excerpt, line) pairs scored above 0 by the aligner, {audit.missed} not reported by "
-              f"the search (best score among them {audit.worst:.3f})")
+        audit = gate_audit(guard, index.melody_rows()[2], pool, args.audit, seed=args.audit_seed)
+        print(f"\nline-by-line audit: {audit.queries} disguised excerpts (seed {args.audit_seed}) against all "
+              f"{guard.melodies} lines: {audit.scored} (excerpt, line) pairs scored above 0 by the aligner, "
+              f"{audit.missed} not reported by the search, {audit.missed_flagged} of them at or above the similar "
+              f"threshold (best score among them {audit.worst:.3f})")
     print(f"\n{len(pairs)} pairs, {time.perf_counter() - started:.0f} s")
     guard.close()
 

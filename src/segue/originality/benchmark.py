@@ -167,11 +167,13 @@ def auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
 @dataclass(frozen=True)
 class Audit:
     """The gate checked line by line: how many (query, index line) pairs the aligner scores above 0,
-    how many of them the guard's search did not report with that score, and the best score lost."""
+    how many of them the guard's search did not report with that score, how many of those the
+    aligner alone would have flagged (at or above the similar threshold), and the best score lost."""
 
     queries: int
     scored: int
     missed: int
+    missed_flagged: int
     worst: float
 
 
@@ -181,7 +183,7 @@ def gate_audit(guard: Guard, lines: Sequence[Line], pool: Sequence[CorpusTune], 
     aligned alone against *every* line of its index (``lines``, in the guard's order)."""
     rng = np.random.default_rng(seed)
     kinds = [k for k in kinds if k != "embedded"]
-    scored = missed = 0
+    scored = missed = missed_flagged = 0
     worst = 0.0
     for n in range(count):
         q = disguise(kinds[n % len(kinds)], excerpt(pool[int(rng.integers(len(pool)))], rng), rng)
@@ -191,5 +193,6 @@ def gate_audit(guard: Guard, lines: Sequence[Line], pool: Sequence[CorpusTune], 
             scored += 1
             if abs(found.get(int(guard.melody_id(int(i))), 0.0) - float(full[i])) > 1e-9:
                 missed += 1
+                missed_flagged += float(full[i]) >= guard.thresholds.similar
                 worst = max(worst, float(full[i]))
-    return Audit(count, scored, missed, worst)
+    return Audit(count, scored, missed, missed_flagged, worst)
